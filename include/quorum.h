@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The quorum core: a pure state machine that owns the monitored topology (groups, nodes) and every
+ * decision about it. The shell feeds inputs through qu_step() and executes the actions it emits,
+ * strictly in order. The core never reads a clock, never allocates, never does I/O.
+ */
+#ifndef QU_QUORUM_H
+#define QU_QUORUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "quorum_types.h"
+
+/* Error codes returned by qu_step() (negative). */
+#define QU_OK 0
+#define QU_EINVAL (-1)   /* a malformed input or out-of-range value */
+#define QU_EEXIST (-2)   /* MONITOR: duplicate group name */
+#define QU_ENOENT (-3)   /* unknown group or node */
+#define QU_EFULL (-4)    /* a table (groups, nodes, replicas) is full */
+
+struct qu_limits {
+	uint32_t groups_max;
+	uint32_t nodes_max; /* primaries + replicas over all groups */
+};
+
+struct qu_params {
+	struct qu_limits limits;
+	uint64_t seed;                     /* for jitter; the shell logs it */
+	char myid[QU_RUNID_LEN + 1];       /* our persistent Sentinel id */
+	uint64_t current_epoch;            /* restored from the state file */
+};
+
+/* Public read-only view of a monitored node (primary or replica). Ages are derived by callers. */
+struct qu_node {
+	bool used;
+	uint32_t group;
+	enum qu_role kind;                 /* what we monitor it as: primary or replica */
+	struct qu_addr addr;
+	bool has_run_id;
+	char run_id[QU_RUNID_LEN + 1];
+	/* links */
+	bool cmd_up;
+	bool pubsub_up;
+	int64_t cmd_since_ms;              /* when the command link came up */
+	int64_t pubsub_since_ms;
+	int64_t pubsub_activity_at_ms;
+	/* ping bookkeeping (sentinel-protocol.md §1.3) */
+	int64_t ping_pending_since_ms;     /* oldest unanswered PING; 0 if none */
+	int64_t ping_sent_at_ms;
+	int64_t ping_ok_at_ms;             /* last valid reply */
+	int64_t ping_reply_at_ms;          /* last reply of any kind */
+	/* INFO */
+	int64_t info_at_ms;                /* last INFO reply; 0 if never */
+	int64_t info_sent_at_ms;           /* last INFO request; 0 if none pending */
+	enum qu_role role_reported;
+	int64_t role_reported_at_ms;
+	/* what a replica last reported about its primary (INFO) */
+	bool has_primary;
+	struct qu_addr reported_primary;
+	bool primary_link_up;
+	int64_t primary_link_down_ms;
+	int32_t priority;
+	int64_t repl_offset;
+	bool replica_announced;
+	int64_t primary_changed_at_ms;     /* replica: when its reported primary last changed */
+	int64_t hello_sent_at_ms;          /* last successful hello publish */
+	int64_t hello_tried_at_ms;         /* last hello publish attempt */
+	/* detection */
+	bool sdown;
+	int64_t sdown_since_ms;
+};
+
+/* Public read-only view of a monitored primary and its settings. */
+struct qu_group {
+	bool used;
+	struct qu_group_conf conf;         /* conf.addr is the current primary address */
+	uint32_t primary;                  /* node index */
+	uint32_t replica_count;
+	uint32_t replicas[QU_REPLICAS_MAX];/* node indices */
+	uint64_t config_epoch;
+};
+
+struct qu_core;
+
+/* Bytes of memory the shell must provide for a core with these limits. */
+size_t qu_core_size(const struct qu_limits *limits);
+
+/*
+ * Lay out a core in mem (qu_core_size() bytes, suitably aligned for uint64_t). The core keeps
+ * pointers into mem only. Returns the core, or NULL if the limits are zero or too large.
+ */
+struct qu_core *qu_core_init(void *mem, const struct qu_params *params);
+
+/*
+ * Feed one input. Appends actions to the outbox (which must have been drained by the shell since
+ * the previous call). Returns QU_OK or a negative QU_E* code; on error no state changed and the
+ * outbox is empty.
+ */
+int qu_step(struct qu_core *core, const struct qu_input *in) __attribute__((warn_unused_result));
+
+/* Next pending action, in order, or NULL when the outbox is empty (and then it is reset). */
+const struct qu_action *qu_action_next(struct qu_core *core);
+
+/* Read-only views. Index out of range or unused slot: NULL. */
+const struct qu_group *qu_group_at(const struct qu_core *core, uint32_t group);
+const struct qu_node *qu_node_at(const struct qu_core *core, uint32_t node);
+uint32_t qu_groups_max(const struct qu_core *core);
+uint32_t qu_nodes_max(const struct qu_core *core);
+/* Group index by name, or QU_NONE. */
+uint32_t qu_group_find(const struct qu_core *core, const char *name);
+/* Node of group by address (primary or replica), or QU_NONE. */
+uint32_t qu_node_find(const struct qu_core *core, uint32_t group, const struct qu_addr *addr);
+const char *qu_myid(const struct qu_core *core);
+uint64_t qu_current_epoch(const struct qu_core *core);
+
+/* Event table lookups. */
+const char *qu_event_name(enum qu_event ev);
+enum qu_level qu_event_level(enum qu_event ev);
+const char *qu_setting_name(enum qu_setting s);
+/* Setting by wire name (case-insensitive), or -1. */
+int qu_setting_from_name(const char *name);
+
+/* Supplied by the embedder: report a broken invariant and do not return. */
+void qu_panic(const char *file, int line, const char *expr) __attribute__((noreturn));
+
+#endif

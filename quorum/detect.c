@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * Probing cadence and subjective down, per node, exactly as Redis Sentinel 7.0 times them
+ * (sentinel-protocol.md §1.3, §1.6, §3.1, §3.2): when to PING, INFO and publish our hello, when a
+ * silent link must be closed, and when a node is SDOWN. Decisions only; the shell does the I/O.
+ */
+#include "internal.h"
+
+void qu_detect_node_reset(struct qu_node *n, int64_t now_ms)
+{
+	/* Sentinel starts both clocks at link creation, so a node that can never be reached
+	 * still times out after down-after. */
+	n->ping_pending_since_ms = now_ms;
+	n->ping_ok_at_ms = now_ms;
+	n->ping_reply_at_ms = 0;
+	n->ping_sent_at_ms = 0;
+	n->info_sent_at_ms = 0;
+	n->role_reported = n->kind;
+	n->role_reported_at_ms = now_ms;
+}
+
+static int64_t ping_period_ms(const struct qu_group *g)
+{
+	return g->conf.down_after_ms < QU_PING_PERIOD_MS ? g->conf.down_after_ms : QU_PING_PERIOD_MS;
+}
+
+/* A replica whose primary is in trouble, or that lost its own primary link, is polled every second. */
+static int64_t info_period_ms(const struct qu_core *core, const struct qu_node *n)
+{
+	if (n->kind != QU_ROLE_REPLICA)
+		return QU_INFO_PERIOD_MS;
+	const struct qu_group *g = &core->groups[n->group];
+	if (core->nodes[g->primary].sdown)
+		return QU_INFO_FAST_PERIOD_MS;
+	if (n->role_reported == QU_ROLE_REPLICA && n->has_primary && !n->primary_link_up)
+		return QU_INFO_FAST_PERIOD_MS;
+	return QU_INFO_PERIOD_MS;
+}
+
+/* §1.6: close links that stopped answering; the shell re-opens them. */
+static void check_links(struct qu_core *core, uint32_t node)
+{
+	struct qu_node *n = &core->nodes[node];
+	const struct qu_group *g = &core->groups[n->group];
+	int64_t now = core->now_ms;
+	int64_t half = g->conf.down_after_ms / 2;
+	if (n->cmd_up && now - n->cmd_since_ms > QU_MIN_LINK_RECONNECT_MS &&
+	    n->ping_pending_since_ms != 0 && now - n->ping_pending_since_ms > half &&
+	    now - n->ping_reply_at_ms > half) {
+		struct qu_action *a = qu_core_emit(core, QU_ACT_RELINK, n->group, node);
+		a->link = QU_LINK_CMD;
+		n->cmd_up = false;
+	}
+	if (n->pubsub_up && now - n->pubsub_since_ms > QU_MIN_LINK_RECONNECT_MS &&
+	    now - n->pubsub_activity_at_ms > 3 * QU_PUBLISH_PERIOD_MS) {
+		struct qu_action *a = qu_core_emit(core, QU_ACT_RELINK, n->group, node);
+		a->link = QU_LINK_PUBSUB;
+		n->pubsub_up = false;
+	}
+}
+
+static void send_probes(struct qu_core *core, uint32_t node)
+{
+	struct qu_node *n = &core->nodes[node];
+	if (!n->cmd_up)
+		return;
+	const struct qu_group *g = &core->groups[n->group];
+	int64_t now = core->now_ms;
+	int64_t info_period = info_period_ms(core, n);
+	bool info_due = n->info_at_ms == 0 || now - n->info_at_ms > info_period;
+	/* One INFO in flight at a time; a lost one is re-sent after a period. */
+	if (info_due && (n->info_sent_at_ms == 0 || now - n->info_sent_at_ms >= info_period)) {
+		qu_core_emit(core, QU_ACT_SEND_INFO, n->group, node);
+		n->info_sent_at_ms = now;
+	}
+	int64_t period = ping_period_ms(g);
+	if (now - n->ping_reply_at_ms > period && now - n->ping_sent_at_ms > period / 2) {
+		qu_core_emit(core, QU_ACT_SEND_PING, n->group, node);
+		n->ping_sent_at_ms = now;
+		if (n->ping_pending_since_ms == 0)
+			n->ping_pending_since_ms = now;
+	}
+	if (now - n->hello_sent_at_ms > QU_PUBLISH_PERIOD_MS &&
+	    now - n->hello_tried_at_ms > QU_PUBLISH_PERIOD_MS / 2) {
+		qu_core_emit(core, QU_ACT_SEND_HELLO, n->group, node);
+		n->hello_tried_at_ms = now;
+	}
+}
+
+/* §3.2: the three ways a node becomes subjectively down. */
+static bool is_sdown(const struct qu_core *core, const struct qu_node *n)
+{
+	const struct qu_group *g = &core->groups[n->group];
+	int64_t now = core->now_ms;
+	int64_t elapsed = 0;
+	if (n->ping_pending_since_ms != 0)
+		elapsed = now - n->ping_pending_since_ms;
+	else if (!n->cmd_up || !n->pubsub_up)
+		elapsed = now - n->ping_ok_at_ms;
+	if (elapsed > g->conf.down_after_ms)
+		return true;
+	/* A primary that says it is a replica for long enough is as good as down. */
+	return n->kind == QU_ROLE_PRIMARY && n->role_reported == QU_ROLE_REPLICA &&
+	       now - n->role_reported_at_ms > g->conf.down_after_ms + 2 * QU_INFO_PERIOD_MS;
+}
+
+static void check_sdown(struct qu_core *core, uint32_t node)
+{
+	struct qu_node *n = &core->nodes[node];
+	bool down = is_sdown(core, n);
+	if (down == n->sdown)
+		return;
+	n->sdown = down;
+	if (down) {
+		n->sdown_since_ms = core->now_ms;
+		qu_core_event(core, QU_EV_SDOWN, n->group, node, NULL);
+	} else {
+		qu_core_event(core, QU_EV_SDOWN_CLEARED, n->group, node, NULL);
+	}
+}
+
+void qu_detect_tick(struct qu_core *core)
+{
+	for (uint32_t i = 0; i < core->limits.nodes_max; i++) {
+		if (!core->nodes[i].used)
+			continue;
+		check_links(core, i);
+		send_probes(core, i);
+		check_sdown(core, i);
+	}
+}
+
+void qu_detect_on_link(struct qu_core *core, uint32_t node, enum qu_link_kind which, bool up)
+{
+	struct qu_node *n = &core->nodes[node];
+	int64_t now = core->now_ms;
+	if (which == QU_LINK_CMD) {
+		if (n->cmd_up && !up)
+			qu_core_event(core, QU_EV_CMD_LINK_RECONNECT, n->group, node, NULL);
+		n->cmd_up = up;
+		n->cmd_since_ms = now;
+		/* Requests in flight died with the link; the clock of the oldest unanswered PING
+		 * keeps running (§1.6) so reconnects never delay SDOWN. */
+		n->info_sent_at_ms = 0;
+		n->ping_sent_at_ms = 0;
+		n->hello_tried_at_ms = 0;
+		return;
+	}
+	if (n->pubsub_up && !up)
+		qu_core_event(core, QU_EV_PUBSUB_LINK_RECONNECT, n->group, node, NULL);
+	n->pubsub_up = up;
+	n->pubsub_since_ms = now;
+	n->pubsub_activity_at_ms = now;
+}
+
+void qu_detect_on_ping(struct qu_core *core, uint32_t node, bool valid)
+{
+	struct qu_node *n = &core->nodes[node];
+	n->ping_reply_at_ms = core->now_ms;
+	if (!valid)
+		return;
+	n->ping_ok_at_ms = core->now_ms;
+	n->ping_pending_since_ms = 0;
+}

@@ -1,0 +1,545 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * The watcher's owner object: turns I/O into core inputs (sn_daemon_feed) and executes the core's
+ * actions strictly in order. It decides nothing: every decision is the core's. It must never
+ * call qu_step() re-entrantly; inputs that arrive while actions run are queued.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "clock.h"
+#include "info.h"
+#include "log.h"
+#include "quorum_wire.h"
+#include "state.h"
+
+#define SN_GROUPS_MAX 256
+#define SN_NODES_MAX 4096
+
+static const enum sn_log_level level_of_event[] = {
+	[QU_LEVEL_D] = SN_LOG_DEBUG,
+	[QU_LEVEL_V] = SN_LOG_VERBOSE,
+	[QU_LEVEL_N] = SN_LOG_NOTICE,
+	[QU_LEVEL_W] = SN_LOG_WARNING,
+};
+
+/* ---- executing actions ------------------------------------------------------------------ */
+
+static int64_t reply_timeout_ms(const struct qu_group *g)
+{
+	/* Long enough for a slow INFO, short enough that a hung node is re-dialled well before
+	 * anyone would wait on it; SDOWN does not depend on it (the ping clock survives relinks). */
+	int64_t t = g->conf.down_after_ms;
+	if (t < 1000)
+		t = 1000;
+	if (t > 30000)
+		t = 30000;
+	return t;
+}
+
+static void exec_node_add(struct sn_daemon *d, const struct qu_action *a)
+{
+	const struct qu_node *n = qu_node_at(d->core, a->node);
+	const struct qu_group *g = qu_group_at(d->core, a->group);
+	if (n == NULL || g == NULL)
+		return;
+	sn_links_close(&d->links, a->node);
+	int rc = sn_links_open(&d->links, a->node, &n->addr, g->conf.auth_user, g->conf.auth_pass,
+			       reply_timeout_ms(g));
+	if (rc != 0)
+		sn_log(SN_LOG_WARNING, "event=link-open-failed group=%s node=%s:%u err=%d",
+		       g->conf.name, n->addr.host, (unsigned)n->addr.port, rc);
+}
+
+static void exec_node_del(struct sn_daemon *d, uint32_t node)
+{
+	sn_links_close(&d->links, node);
+	struct sn_node_cache *c = &d->cache[node];
+	free(c->info);
+	memset(c, 0, sizeof(*c));
+}
+
+static void exec_hello(struct sn_daemon *d, const struct qu_action *a)
+{
+	const struct qu_group *g = qu_group_at(d->core, a->group);
+	if (g == NULL)
+		return;
+	struct qu_hello h;
+	memset(&h, 0, sizeof(h));
+	if (d->conf.announce_ip[0] != '\0')
+		snprintf(h.watcher.host, sizeof(h.watcher.host), "%s", d->conf.announce_ip);
+	else
+		sn_links_local_ip(&d->links, a->node, h.watcher.host, sizeof(h.watcher.host));
+	if (h.watcher.host[0] == '\0')
+		return; /* not connected: the core retries on a later tick */
+	h.watcher.port = d->conf.announce_port != 0 ? d->conf.announce_port : d->conf.port;
+	snprintf(h.runid, sizeof(h.runid), "%s", qu_myid(d->core));
+	h.current_epoch = qu_current_epoch(d->core);
+	snprintf(h.name, sizeof(h.name), "%s", g->conf.name);
+	h.primary = g->conf.addr;
+	h.config_epoch = g->config_epoch;
+	char payload[QU_TEXT_MAX];
+	if (qu_wire_hello_format(&h, payload, sizeof(payload)) < 0)
+		return;
+	/* A failed send is retried: the core re-sends until a publish is acknowledged. */
+	int rc = sn_links_publish(&d->links, a->node, QU_HELLO_CHANNEL, payload);
+	if (rc != 0)
+		sn_log(SN_LOG_DEBUG, "event=hello-not-sent node=%u rc=%d", a->node, rc);
+}
+
+static void exec_event(struct sn_daemon *d, const struct qu_action *a)
+{
+	enum qu_level level = qu_event_level(a->event);
+	const char *name = qu_event_name(a->event);
+	sn_log(level_of_event[level], "event=%s %s", name, a->text);
+	/* Debug-level events are logged, never published (sentinel-protocol.md §7). */
+	if (level != QU_LEVEL_D)
+		sn_server_publish(&d->server, name, a->text, strlen(a->text));
+}
+
+static void exec_action(struct sn_daemon *d, const struct qu_action *a)
+{
+	switch (a->kind) {
+	case QU_ACT_NODE_ADD:
+		exec_node_add(d, a);
+		break;
+	case QU_ACT_NODE_DEL:
+		exec_node_del(d, a->node);
+		break;
+	case QU_ACT_RELINK:
+		sn_links_drop(&d->links, a->node, a->link);
+		break;
+	case QU_ACT_SEND_PING:
+		/* Not connected or too many pending: the ping clock keeps running, SDOWN follows. */
+		if (sn_links_ping(&d->links, a->node) != 0)
+			sn_log(SN_LOG_DEBUG, "event=ping-not-sent node=%u", a->node);
+		break;
+	case QU_ACT_SEND_INFO:
+		if (sn_links_info(&d->links, a->node) != 0)
+			sn_log(SN_LOG_DEBUG, "event=info-not-sent node=%u", a->node);
+		break;
+	case QU_ACT_SEND_HELLO:
+		exec_hello(d, a);
+		break;
+	case QU_ACT_EVENT:
+		exec_event(d, a);
+		break;
+	case QU_ACT_PERSIST:
+		d->persist_wanted = true;
+		break;
+	}
+}
+
+/* ---- feeding inputs ------------------------------------------------------------------- */
+
+static void defer_input(struct sn_daemon *d, const struct qu_input *in)
+{
+	if (d->defer_len == SN_DEFER_MAX) {
+		sn_log(SN_LOG_WARNING, "event=input-dropped reason=queue-full kind=%d", in->kind);
+		return;
+	}
+	uint32_t slot = (d->defer_head + d->defer_len) % SN_DEFER_MAX;
+	d->defer[slot] = *in;
+	d->defer_info[slot] = NULL;
+	if (in->kind == QU_IN_INFO_REPLY) {
+		struct qu_info *copy = malloc(sizeof(*copy));
+		if (copy == NULL)
+			return;
+		*copy = *in->u.info;
+		d->defer_info[slot] = copy;
+		d->defer[slot].u.info = copy;
+	}
+	d->defer_len++;
+}
+
+static int feed_one(struct sn_daemon *d, const struct qu_input *in)
+{
+	int rc = qu_step(d->core, in);
+	for (const struct qu_action *a; (a = qu_action_next(d->core)) != NULL;)
+		exec_action(d, a);
+	return rc;
+}
+
+int sn_daemon_feed(struct sn_daemon *d, const struct qu_input *in)
+{
+	if (d->feeding) {
+		defer_input(d, in);
+		return QU_OK;
+	}
+	d->feeding = true;
+	int rc = feed_one(d, in);
+	/* Bounded: each queued input is fed once; new ones queue behind it. */
+	for (uint32_t budget = SN_DEFER_MAX * 4; d->defer_len > 0 && budget > 0; budget--) {
+		uint32_t slot = d->defer_head;
+		d->defer_head = (d->defer_head + 1) % SN_DEFER_MAX;
+		d->defer_len--;
+		struct qu_input next = d->defer[slot];
+		struct qu_info *info = d->defer_info[slot];
+		d->defer_info[slot] = NULL;
+		(void)feed_one(d, &next);
+		free(info);
+	}
+	d->feeding = false;
+	if (d->persist_wanted && !d->booting)
+		(void)sn_daemon_persist(d);
+	return rc;
+}
+
+int sn_daemon_persist(struct sn_daemon *d)
+{
+	d->persist_wanted = false;
+	struct sn_state st;
+	struct sn_err err;
+	char *text = NULL;
+	size_t len = 0;
+	int rc = sn_state_capture(d->core, &d->conf, &st);
+	if (rc == 0) {
+		rc = sn_state_encode(&st, &text, &len);
+		sn_state_free(&st);
+	}
+	if (rc == 0)
+		rc = sn_state_write(d->conf.dir, text, len, &err);
+	else
+		sn_err_set(&err, "cannot encode state");
+	free(text);
+	if (rc != 0)
+		sn_log(SN_LOG_WARNING, "event=state-write-failed dir=%s err=\"%s\"", d->conf.dir,
+		       err.msg);
+	d->persist_rc = rc;
+	return rc;
+}
+
+/* ---- link callbacks: translate, never decide -------------------------------------------- */
+
+static void link_on_state(void *ctx, uint32_t node, enum qu_link_kind which, bool up)
+{
+	struct qu_input in = {.kind = QU_IN_LINK, .now_ms = sn_clock_now_ms(), .node = node};
+	in.u.link.which = which;
+	in.u.link.up = up;
+	(void)sn_daemon_feed(ctx, &in);
+}
+
+static void link_on_ping(void *ctx, uint32_t node, bool valid)
+{
+	struct qu_input in = {.kind = QU_IN_PING_REPLY, .now_ms = sn_clock_now_ms(), .node = node};
+	in.u.ping.valid = valid;
+	(void)sn_daemon_feed(ctx, &in);
+}
+
+static void link_on_info(void *ctx, uint32_t node, const char *text, size_t len)
+{
+	struct sn_daemon *d = ctx;
+	int64_t now = sn_clock_now_ms();
+	struct sn_node_cache *c = &d->cache[node];
+	char *copy = malloc(len + 1);
+	if (copy != NULL) {
+		memcpy(copy, text, len);
+		copy[len] = '\0';
+		free(c->info);
+		c->info = copy;
+		c->info_len = len;
+		c->info_at_ms = now;
+	}
+	static const struct qu_info zero_info;
+	struct qu_info *info = malloc(sizeof(*info));
+	if (info == NULL)
+		return;
+	if (sn_info_parse(text, len, info) != 0)
+		*info = zero_info; /* not INFO: refreshes the INFO clock, changes nothing else */
+	struct qu_input in = {.kind = QU_IN_INFO_REPLY, .now_ms = now, .node = node};
+	in.u.info = info;
+	(void)sn_daemon_feed(d, &in);
+	free(info);
+}
+
+static void link_on_message(void *ctx, uint32_t node, const char *channel, const char *payload,
+			    size_t len)
+{
+	struct sn_daemon *d = ctx;
+	(void)payload;
+	(void)len;
+	if (strcmp(channel, QU_HELLO_CHANNEL) == 0)
+		d->hello_received++;
+	struct qu_input in = {.kind = QU_IN_PUBSUB_ACTIVITY, .now_ms = sn_clock_now_ms(), .node = node};
+	(void)sn_daemon_feed(d, &in);
+}
+
+static void link_on_publish(void *ctx, uint32_t node, bool ok)
+{
+	if (!ok)
+		return;
+	struct qu_input in = {.kind = QU_IN_HELLO_SENT, .now_ms = sn_clock_now_ms(), .node = node};
+	(void)sn_daemon_feed(ctx, &in);
+}
+
+/* ---- server hooks ------------------------------------------------------------------------ */
+
+static int server_on_hello(void *ctx, const char *payload, size_t len)
+{
+	struct sn_daemon *d = ctx;
+	(void)payload;
+	(void)len;
+	d->hello_received++;
+	return 0;
+}
+
+static void server_on_shutdown(void *ctx)
+{
+	struct sn_daemon *d = ctx;
+	sn_log(SN_LOG_WARNING, "event=shutdown reason=command");
+	ev_break(d->loop, EVBREAK_ALL);
+}
+
+/* ---- timers and signals ------------------------------------------------------------------ */
+
+static void tick_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct sn_daemon *d = (struct sn_daemon *)((char *)w - offsetof(struct sn_daemon, tick));
+	struct qu_input in = {.kind = QU_IN_TICK, .now_ms = sn_clock_now_ms()};
+	(void)sn_daemon_feed(d, &in);
+}
+
+static void signal_on_stop(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)revents;
+	sn_log(SN_LOG_WARNING, "event=shutdown signal=%d", w->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void signal_on_hup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	int rc = sn_log_reopen();
+	sn_log(rc == 0 ? SN_LOG_NOTICE : SN_LOG_WARNING, "event=log-reopened rc=%d", rc);
+}
+
+/* ---- boot -------------------------------------------------------------------------------- */
+
+static int new_myid(char *out)
+{
+	unsigned char raw[QU_RUNID_LEN / 2];
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return -errno;
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
+static int ensure_dir(const char *dir, struct sn_err *err)
+{
+	struct stat stbuf;
+	if (stat(dir, &stbuf) == 0) {
+		if (S_ISDIR(stbuf.st_mode))
+			return 0;
+		sn_err_set(err, "dir %s: not a directory", dir);
+		return -ENOTDIR;
+	}
+	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+		return 0;
+	int rc = -errno;
+	sn_err_set(err, "dir %s: %s", dir, strerror(errno));
+	return rc;
+}
+
+static int load_state(struct sn_daemon *d, struct sn_state *st, struct sn_err *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc = sn_state_read(d->conf.dir, &text, &len, err);
+	if (rc == -ENOENT) {
+		memset(st, 0, sizeof(*st));
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	rc = sn_state_decode(text, len, st, err);
+	free(text);
+	if (rc != 0)
+		sn_err_wrap(err, "%s/vigil.state", d->conf.dir);
+	return rc;
+}
+
+static int init_core(struct sn_daemon *d, const struct sn_state *st, struct sn_err *err)
+{
+	struct qu_params p;
+	memset(&p, 0, sizeof(p));
+	p.limits.groups_max = SN_GROUPS_MAX;
+	p.limits.nodes_max = SN_NODES_MAX;
+	if (getrandom(&p.seed, sizeof(p.seed), 0) != (ssize_t)sizeof(p.seed))
+		p.seed = (uint64_t)sn_clock_now_ms();
+	d->seed = p.seed;
+	if (st->myid[0] != '\0') {
+		snprintf(p.myid, sizeof(p.myid), "%s", st->myid);
+	} else if (new_myid(p.myid) != 0) {
+		sn_err_set(err, "cannot generate an id: %s", strerror(errno));
+		return -EIO;
+	}
+	p.current_epoch = st->current_epoch;
+	d->core_mem = calloc(1, qu_core_size(&p.limits));
+	d->cache = calloc(p.limits.nodes_max, sizeof(*d->cache));
+	if (d->core_mem == NULL || d->cache == NULL) {
+		sn_err_set(err, "out of memory");
+		return -ENOMEM;
+	}
+	d->core = qu_core_init(d->core_mem, &p);
+	if (d->core == NULL) {
+		sn_err_set(err, "cannot initialise the core");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int admin(struct sn_daemon *d, struct qu_admin *a)
+{
+	struct qu_input in = {.kind = QU_IN_ADMIN, .now_ms = sn_clock_now_ms()};
+	in.u.admin = *a;
+	return sn_daemon_feed(d, &in);
+}
+
+/* Monitor every effective group (config + state file): +monitor per group, like Sentinel. */
+static int restore_groups(struct sn_daemon *d, const struct sn_effective *eff, struct sn_err *err)
+{
+	for (size_t i = 0; i < eff->group_count; i++) {
+		const struct sn_eff_group *e = &eff->groups[i];
+		struct qu_admin a = {.op = QU_ADMIN_MONITOR, .conf = &e->conf};
+		int rc = admin(d, &a);
+		if (rc != QU_OK) {
+			sn_err_set(err, "primary \"%s\": cannot monitor (%d)", e->conf.name, rc);
+			return -EINVAL;
+		}
+		uint32_t g = qu_group_find(d->core, e->conf.name);
+		struct qu_admin ep = {.op = QU_ADMIN_EPOCHS, .group = g, .quiet = true};
+		ep.num = (int64_t)e->config_epoch;
+		(void)admin(d, &ep);
+		for (size_t r = 0; r < e->replica_count; r++) {
+			struct qu_admin kr = {.op = QU_ADMIN_KNOWN_REPLICA, .group = g, .quiet = true};
+			kr.addr = e->replicas[r];
+			if (admin(d, &kr) == QU_EFULL)
+				break;
+		}
+	}
+	return 0;
+}
+
+static int start_io(struct sn_daemon *d, struct sn_err *err)
+{
+	static const struct sn_link_hooks link_hooks_proto = {
+		.on_state = link_on_state,
+		.on_ping = link_on_ping,
+		.on_info = link_on_info,
+		.on_message = link_on_message,
+		.on_publish = link_on_publish,
+	};
+	struct sn_link_hooks lh = link_hooks_proto;
+	lh.ctx = d;
+	int rc = sn_links_init(&d->links, d->loop, qu_nodes_max(d->core), qu_myid(d->core), &lh);
+	if (rc != 0) {
+		sn_err_set(err, "cannot set up links (%d)", rc);
+		return rc;
+	}
+	struct sn_server_conf sc = {
+		.binds = (const char (*)[QU_HOST_MAX])d->conf.binds,
+		.bind_count = d->conf.bind_count,
+		.port = d->conf.port,
+		.requirepass = d->conf.requirepass,
+		.maxclients = d->conf.maxclients,
+		.config_path = d->conf_path,
+		.myid = qu_myid(d->core),
+	};
+	struct sn_server_hooks sh = {
+		.ctx = d,
+		.sentinel = sn_cmd_sentinel,
+		.role = sn_cmd_role,
+		.info_sentinel = sn_cmd_info_sentinel,
+		.hello = server_on_hello,
+		.shutdown = server_on_shutdown,
+	};
+	return sn_server_start(&d->server, d->loop, &sc, &sh, err);
+}
+
+static void start_timers(struct sn_daemon *d)
+{
+	ev_timer_init(&d->tick, tick_on_timer, 0.0, SN_TICK_MS / 1000.0);
+	ev_timer_start(d->loop, &d->tick);
+	ev_signal_init(&d->sig_term, signal_on_stop, SIGTERM);
+	ev_signal_start(d->loop, &d->sig_term);
+	ev_signal_init(&d->sig_int, signal_on_stop, SIGINT);
+	ev_signal_start(d->loop, &d->sig_int);
+	ev_signal_init(&d->sig_hup, signal_on_hup, SIGHUP);
+	ev_signal_start(d->loop, &d->sig_hup);
+}
+
+int sn_daemon_init(struct sn_daemon *d, struct ev_loop *loop, const char *conf_path,
+		   struct sn_conf *conf, struct sn_err *err)
+{
+	memset(d, 0, sizeof(*d));
+	d->loop = loop;
+	d->conf = *conf;
+	memset(conf, 0, sizeof(*conf));
+	snprintf(d->conf_path, sizeof(d->conf_path), "%s", conf_path);
+	d->started_ms = sn_clock_now_ms();
+	d->booting = true;
+	struct sn_state st;
+	struct sn_effective eff;
+	memset(&st, 0, sizeof(st));
+	memset(&eff, 0, sizeof(eff));
+	int rc = ensure_dir(d->conf.dir, err);
+	if (rc == 0)
+		rc = load_state(d, &st, err);
+	if (rc == 0)
+		rc = sn_state_apply(&d->conf, &st, &eff, err);
+	if (rc == 0)
+		rc = init_core(d, &st, err);
+	if (rc == 0)
+		rc = start_io(d, err);
+	if (rc == 0)
+		rc = restore_groups(d, &eff, err);
+	size_t groups = eff.group_count;
+	sn_effective_free(&eff);
+	sn_state_free(&st);
+	if (rc != 0)
+		return rc;
+	sn_log(SN_LOG_NOTICE, "event=started myid=%s port=%u groups=%zu seed=%llu",
+	       qu_myid(d->core), (unsigned)d->conf.port, groups, (unsigned long long)d->seed);
+	d->booting = false;
+	rc = sn_daemon_persist(d);
+	if (rc != 0) {
+		sn_err_set(err, "cannot write the state file in %s", d->conf.dir);
+		return rc;
+	}
+	start_timers(d);
+	return 0;
+}
+
+void sn_daemon_free(struct sn_daemon *d)
+{
+	if (d->core != NULL && !d->booting)
+		(void)sn_daemon_persist(d);
+	if (d->loop != NULL) {
+		ev_timer_stop(d->loop, &d->tick);
+		ev_signal_stop(d->loop, &d->sig_term);
+		ev_signal_stop(d->loop, &d->sig_int);
+		ev_signal_stop(d->loop, &d->sig_hup);
+	}
+	sn_server_stop(&d->server);
+	sn_links_free(&d->links);
+	if (d->cache != NULL && d->core != NULL)
+		for (uint32_t i = 0; i < qu_nodes_max(d->core); i++)
+			free(d->cache[i].info);
+	for (uint32_t i = 0; i < SN_DEFER_MAX; i++)
+		free(d->defer_info[i]);
+	free(d->cache);
+	free(d->core_mem);
+	sn_conf_free(&d->conf);
+	memset(d, 0, sizeof(*d));
+}

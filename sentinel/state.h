@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The state file <dir>/vigil.state: what changed at runtime (SENTINEL MONITOR/REMOVE/SET, the
+ * current primary after a failover, epochs, known replicas), kept apart from the user's config
+ * file, which is never rewritten. Pure codec, the diff against the config (capture/apply), and an
+ * atomic write. The decoder is strict: a damaged file must stop the start, never half-load.
+ *
+ * Format, version 1: one record per line, tokens separated by spaces or tabs, '\n' line ends
+ * (the last line too). Lines whose first non-blank character is '#' and blank lines are ignored.
+ * A token is bare (bytes 0x21..0x7e except '"' and '\') or quoted: "..." with the escapes \\ \"
+ * \n \r \t \xHH (not \x00); raw control bytes are refused. The first record is the version.
+ *   version 1
+ *   myid <40 hex>
+ *   current-epoch <n>
+ *   monitor <name> <ip> <port> <quorum>      a group added at runtime (not in the config file)
+ *   remove <name>                            a config-file group removed at runtime
+ *   set <name> <setting-wire-name> <value>   a runtime SENTINEL SET override (QU_SETTINGS)
+ *   address <name> <ip> <port>               current primary, when it differs from the config's
+ *   config-epoch <name> <n>
+ *   known-replica <name> <ip> <port>
+ * Numbers are decimal without sign or leading zeros. Auth strings are always quoted.
+ */
+#ifndef SN_STATE_H
+#define SN_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "quorum_types.h"
+
+#include "conf.h"
+#include "err.h"
+
+struct qu_core;
+
+#define SN_STATE_VERSION 1
+#define SN_STATE_FILE "vigil.state"
+#define SN_STATE_TMP_FILE "vigil.state.tmp"
+#define SN_STATE_SIZE_MAX (64u << 20) /* sn_state_read refuses bigger files */
+#define SN_STATE_GROUPS_MAX 4096       /* distinct group names in one state file */
+
+/* Everything the state file says about one group name. */
+struct sn_state_group {
+	char name[QU_NAME_MAX];    /* non-empty */
+	bool monitor;              /* "monitor": added at runtime; never together with remove */
+	struct qu_addr monitor_addr;
+	uint32_t monitor_quorum;   /* >= 1 */
+	bool remove;               /* "remove": a config group removed at runtime; nothing else */
+	uint32_t set_mask;         /* bit (1u << enum qu_setting) per "set" record */
+	struct qu_group_conf set;  /* the "set" values; fields outside set_mask are unused */
+	bool has_address;
+	struct qu_addr address;
+	bool has_config_epoch;
+	uint64_t config_epoch;
+	size_t replica_count;      /* <= QU_REPLICAS_MAX, no duplicates */
+	struct qu_addr *replicas;  /* malloc'd, file order */
+};
+
+struct sn_state {
+	bool has_myid;
+	char myid[QU_RUNID_LEN + 1];
+	uint64_t current_epoch;        /* 0 when absent */
+	size_t group_count;            /* <= SN_STATE_GROUPS_MAX */
+	struct sn_state_group *groups; /* malloc'd, in order of first appearance */
+};
+
+/* One effective group: what the core should monitor after a restart. */
+struct sn_eff_group {
+	struct qu_group_conf conf;  /* config or monitor record, with set and address applied */
+	bool runtime;               /* from a "monitor" record, not from the config file */
+	uint64_t config_epoch;
+	size_t replica_count;
+	struct qu_addr *replicas;   /* malloc'd (NULL when none) */
+};
+
+struct sn_effective {
+	size_t group_count;
+	struct sn_eff_group *groups; /* malloc'd: config groups in file order, then runtime ones */
+	size_t ignored_count;        /* state groups naming nothing that exists: worth a warning */
+};
+
+/*
+ * Parse len bytes of state text (no NUL terminator needed). Strict: unknown record, wrong arity,
+ * bad number or quoting, version other than SN_STATE_VERSION or not first, any duplicate or
+ * contradictory record, a missing final newline: -EINVAL, err says "line N: ...". -ENOMEM when
+ * out of memory. On success *out is filled (release with sn_state_free); on error it is zeroed.
+ */
+int sn_state_decode(const char *text, size_t len, struct sn_state *out, struct sn_err *err)
+	__attribute__((warn_unused_result));
+
+/*
+ * Render st in canonical order (header, version, myid, current-epoch, then per group: monitor or
+ * remove, set in QU_SETTINGS order, address, config-epoch, known-replica). A group without any
+ * record is not written. *text is malloc'd (NUL-terminated, *len bytes before it). Returns 0,
+ * -ENOMEM, or -EINVAL when st holds something the decoder would refuse (the output is checked by
+ * decoding it: vigil never writes a state file it cannot read back).
+ */
+int sn_state_encode(const struct sn_state *st, char **text, size_t *len)
+	__attribute__((warn_unused_result));
+
+/* Release what decode or capture allocated and zero *st. NULL or a zeroed state is fine. */
+void sn_state_free(struct sn_state *st);
+
+/*
+ * Effective groups = config groups - removed + runtime monitors, with set, address, config-epoch
+ * and known-replica applied. Records about a group that exists in neither place (the config file
+ * lost it since) are skipped and counted in ignored_count. A "monitor" of a name that the config
+ * file also defines is an error (-EINVAL): the user must drop one of the two. -ENOMEM possible.
+ * On success fill *out (release with sn_effective_free); on error it is zeroed.
+ */
+int sn_state_apply(const struct sn_conf *conf, const struct sn_state *st, struct sn_effective *out,
+		   struct sn_err *err) __attribute__((warn_unused_result));
+
+/* Release what sn_state_apply allocated and zero *eff. NULL or a zeroed value is fine. */
+void sn_effective_free(struct sn_effective *eff);
+
+/*
+ * The inverse of apply: diff the live core against the config. Groups not in the config become
+ * monitor (+ set for settings other than the defaults of sn_conf_group_defaults); config groups
+ * missing from the core become remove; settings that differ from the config become set, a
+ * different primary address becomes address; every group gets config-epoch and its replicas
+ * known-replica. Groups in core index order, then the removed ones in config order. Returns 0,
+ * -ENOMEM, or -E2BIG (more than SN_STATE_GROUPS_MAX groups); *out zeroed on error.
+ */
+int sn_state_capture(const struct qu_core *core, const struct sn_conf *conf, struct sn_state *out)
+	__attribute__((warn_unused_result));
+
+/*
+ * Atomically replace <dir>/vigil.state with text: write <dir>/vigil.state.tmp (mode 0600, it holds
+ * passwords), fsync, rename over the old file, fsync the directory. Returns 0 or -errno with err
+ * filled; on failure the old file is untouched and the .tmp removed (when the failure was before
+ * the rename).
+ */
+int sn_state_write(const char *dir, const char *text, size_t len, struct sn_err *err)
+	__attribute__((warn_unused_result));
+
+/*
+ * Read <dir>/vigil.state into a malloc'd, NUL-terminated *text of *len bytes. Returns 0; -ENOENT
+ * when there is no state file (a first start; err says so too); -EFBIG beyond SN_STATE_SIZE_MAX;
+ * -EINVAL if it is not a regular file; other -errno. err is filled on every failure.
+ */
+int sn_state_read(const char *dir, char **text, size_t *len, struct sn_err *err)
+	__attribute__((warn_unused_result));
+
+#endif

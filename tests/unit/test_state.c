@@ -1,0 +1,1011 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * Unit tests of sentinel/state.c: the codec (a golden file, round trips of hostile values, a
+ * table of corrupt inputs with line and message, every prefix and many one-byte corruptions of a
+ * valid file), apply (config + state), capture against a live quorum core, and the atomic write
+ * and read in a temporary directory. Decoding always runs on an exact-size heap copy so that ASan
+ * builds catch over-reads.
+ */
+#include "unit.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "quorum.h"
+
+#include "conf.h"
+#include "state.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define MYID "0123456789abcdef0123456789abcdef01234567"
+#define BIT(s) (1u << (s))
+
+#define EXPECT(name, cond) expect((cond), (name), #cond, __LINE__)
+
+static void expect(bool ok, const char *name, const char *cond, unsigned int line)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s: %s", name, cond);
+	CU_assertImplementation(ok ? CU_TRUE : CU_FALSE, line, msg, __FILE__, "", CU_FALSE);
+}
+
+/* Decode from a heap copy of exactly len bytes. */
+static int decode_exact(const char *text, size_t len, struct sn_state *st, struct sn_err *err)
+{
+	char *copy = malloc(len != 0 ? len : 1);
+	if (copy == NULL)
+		return -ENOMEM;
+	memcpy(copy, text, len);
+	memset(err, 0, sizeof(*err));
+	int rc = sn_state_decode(copy, len, st, err);
+	free(copy);
+	return rc;
+}
+
+static int decode_str(const char *text, struct sn_state *st, struct sn_err *err)
+{
+	return decode_exact(text, strlen(text), st, err);
+}
+
+/* The canonical rendering of a state with every kind of record. */
+static const char golden[] =
+	"# vigil state file: written by vigil, do not edit while it runs\n"
+	"version 1\n"
+	"myid " MYID "\n"
+	"current-epoch 42\n"
+	"remove old\n"
+	"set cache-a quorum 3\n"
+	"set cache-a auth-pass \"s3cr\\\"et\\\\ \\n\\x01\\xff\"\n"
+	"address cache-a 10.0.0.9 7000\n"
+	"config-epoch cache-a 41\n"
+	"known-replica cache-a 10.0.0.10 6379\n"
+	"known-replica cache-a fe80::1 6380\n"
+	"monitor \"odd name\" 10.1.1.1 6379 1\n"
+	"set \"odd name\" down-after-milliseconds 5000\n"
+	"set \"odd name\" failover-timeout 9223372036854775807\n"
+	"set \"odd name\" parallel-syncs 4294967295\n"
+	"set \"odd name\" auth-pass \"\"\n"
+	"set \"odd name\" auth-user \"\"\n"
+	"config-epoch \"odd name\" 18446744073709551615\n"
+	"known-replica \"odd name\" replica.example 1\n";
+
+static bool addr_eq(const struct qu_addr *a, const struct qu_addr *b)
+{
+	return a->port == b->port && strcmp(a->host, b->host) == 0;
+}
+
+static bool settings_eq(const struct qu_group_conf *a, const struct qu_group_conf *b,
+			uint32_t mask)
+{
+	bool eq = true;
+	if (mask & BIT(QU_SET_DOWN_AFTER))
+		eq = eq && a->down_after_ms == b->down_after_ms;
+	if (mask & BIT(QU_SET_FAILOVER_TIMEOUT))
+		eq = eq && a->failover_timeout_ms == b->failover_timeout_ms;
+	if (mask & BIT(QU_SET_PARALLEL_SYNCS))
+		eq = eq && a->parallel_syncs == b->parallel_syncs;
+	if (mask & BIT(QU_SET_QUORUM))
+		eq = eq && a->quorum == b->quorum;
+	if (mask & BIT(QU_SET_AUTH_PASS))
+		eq = eq && strcmp(a->auth_pass, b->auth_pass) == 0;
+	if (mask & BIT(QU_SET_AUTH_USER))
+		eq = eq && strcmp(a->auth_user, b->auth_user) == 0;
+	return eq;
+}
+
+static bool group_eq(const struct sn_state_group *a, const struct sn_state_group *b)
+{
+	bool eq = strcmp(a->name, b->name) == 0 && a->monitor == b->monitor &&
+		  a->remove == b->remove && a->set_mask == b->set_mask &&
+		  a->has_address == b->has_address && a->has_config_epoch == b->has_config_epoch &&
+		  a->replica_count == b->replica_count;
+	if (eq && a->monitor)
+		eq = addr_eq(&a->monitor_addr, &b->monitor_addr) &&
+		     a->monitor_quorum == b->monitor_quorum;
+	eq = eq && settings_eq(&a->set, &b->set, a->set_mask);
+	eq = eq && (!a->has_address || addr_eq(&a->address, &b->address));
+	eq = eq && (!a->has_config_epoch || a->config_epoch == b->config_epoch);
+	for (size_t i = 0; eq && i < a->replica_count; i++)
+		eq = addr_eq(&a->replicas[i], &b->replicas[i]);
+	return eq;
+}
+
+static bool state_eq(const struct sn_state *a, const struct sn_state *b)
+{
+	if (a->has_myid != b->has_myid || a->current_epoch != b->current_epoch ||
+	    a->group_count != b->group_count)
+		return false;
+	if (a->has_myid && strcmp(a->myid, b->myid) != 0)
+		return false;
+	for (size_t i = 0; i < a->group_count; i++)
+		if (!group_eq(&a->groups[i], &b->groups[i]))
+			return false;
+	return true;
+}
+
+static void test_state_decodes_every_record(void)
+{
+	struct sn_state st;
+	struct sn_err e;
+
+	int rc = decode_str(golden, &st, &e);
+
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_TRUE(st.has_myid);
+	CU_ASSERT_STRING_EQUAL(st.myid, MYID);
+	CU_ASSERT_EQUAL(st.current_epoch, 42);
+	CU_ASSERT_EQUAL_FATAL(st.group_count, 3);
+	const struct sn_state_group *old = &st.groups[0];
+	const struct sn_state_group *a = &st.groups[1];
+	const struct sn_state_group *odd = &st.groups[2];
+	CU_ASSERT_STRING_EQUAL(old->name, "old");
+	CU_ASSERT_TRUE(old->remove);
+	CU_ASSERT_FALSE(old->monitor);
+	CU_ASSERT_STRING_EQUAL(a->name, "cache-a");
+	CU_ASSERT_EQUAL(a->set_mask, BIT(QU_SET_QUORUM) | BIT(QU_SET_AUTH_PASS));
+	CU_ASSERT_EQUAL(a->set.quorum, 3);
+	CU_ASSERT_STRING_EQUAL(a->set.auth_pass, "s3cr\"et\\ \n\x01\xff");
+	CU_ASSERT_TRUE(a->has_address);
+	CU_ASSERT_STRING_EQUAL(a->address.host, "10.0.0.9");
+	CU_ASSERT_EQUAL(a->address.port, 7000);
+	CU_ASSERT_EQUAL(a->config_epoch, 41);
+	CU_ASSERT_EQUAL_FATAL(a->replica_count, 2);
+	CU_ASSERT_STRING_EQUAL(a->replicas[1].host, "fe80::1");
+	CU_ASSERT_EQUAL(a->replicas[1].port, 6380);
+	CU_ASSERT_STRING_EQUAL(odd->name, "odd name");
+	CU_ASSERT_TRUE(odd->monitor);
+	CU_ASSERT_STRING_EQUAL(odd->monitor_addr.host, "10.1.1.1");
+	CU_ASSERT_EQUAL(odd->monitor_quorum, 1);
+	CU_ASSERT_EQUAL(odd->set.down_after_ms, 5000);
+	CU_ASSERT_EQUAL(odd->set.failover_timeout_ms, INT64_MAX);
+	CU_ASSERT_EQUAL(odd->set.parallel_syncs, UINT32_MAX);
+	CU_ASSERT_EQUAL(odd->config_epoch, UINT64_MAX);
+	CU_ASSERT_STRING_EQUAL(odd->replicas[0].host, "replica.example");
+	sn_state_free(&st);
+	CU_ASSERT_PTR_NULL(st.groups);
+}
+
+/* Pins the format: encoding the decoded golden file gives it back byte for byte. */
+static void test_state_encode_is_canonical(void)
+{
+	struct sn_state st;
+	struct sn_err e;
+	char *text = NULL;
+	size_t len = 0;
+
+	CU_ASSERT_EQUAL_FATAL(decode_str(golden, &st, &e), 0);
+	int rc = sn_state_encode(&st, &text, &len);
+
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL(len, strlen(golden));
+	CU_ASSERT_STRING_EQUAL(text, golden);
+	free(text);
+	sn_state_free(&st);
+}
+
+static void add_group(struct sn_state *st, const char *name, struct sn_state_group **out)
+{
+	st->groups = realloc(st->groups, (st->group_count + 1) * sizeof(*st->groups));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st->groups);
+	struct sn_state_group *g = &st->groups[st->group_count++];
+	memset(g, 0, sizeof(*g));
+	snprintf(g->name, sizeof(g->name), "%s", name);
+	*out = g;
+}
+
+static void add_replica(struct sn_state_group *g, const char *host, uint16_t port)
+{
+	g->replicas = realloc(g->replicas, (g->replica_count + 1) * sizeof(*g->replicas));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g->replicas);
+	struct qu_addr *r = &g->replicas[g->replica_count++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->host, sizeof(r->host), "%s", host);
+	r->port = port;
+}
+
+/* Every byte value 1..255 in secrets, and names and hosts that need quoting. */
+static void given_hostile_state(struct sn_state *st)
+{
+	struct sn_state_group *g;
+
+	memset(st, 0, sizeof(*st));
+	st->has_myid = true;
+	snprintf(st->myid, sizeof(st->myid), "%s", "ABCDEF0123456789abcdef0123456789ABCDEF01");
+	st->current_epoch = UINT64_MAX;
+	add_group(st, "#not a comment", &g);
+	g->monitor = true;
+	snprintf(g->monitor_addr.host, sizeof(g->monitor_addr.host), "%s", "host with \"quotes\"");
+	g->monitor_addr.port = 65535;
+	g->monitor_quorum = UINT32_MAX;
+	g->set_mask = BIT(QU_SET_AUTH_PASS) | BIT(QU_SET_AUTH_USER) | BIT(QU_SET_DOWN_AFTER);
+	for (int c = 1; c < 256; c++)
+		g->set.auth_pass[c - 1] = (char)c;
+	snprintf(g->set.auth_user, sizeof(g->set.auth_user), "%s", "\\\\\"\t\r\n");
+	g->set.down_after_ms = 1;
+	add_replica(g, "a\\b", 1);
+	add_replica(g, "\x7f\x80", 2);
+	add_group(st, "x\"y\\z\x01", &g);
+	g->has_config_epoch = true;
+	g->config_epoch = 0;
+	add_group(st, "gone", &g);
+	g->remove = true;
+}
+
+static void test_state_round_trips_hostile_values(void)
+{
+	struct sn_state st;
+	struct sn_state back;
+	struct sn_err e;
+	char *text = NULL;
+	size_t len = 0;
+
+	given_hostile_state(&st);
+	int rc = sn_state_encode(&st, &text, &len);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	rc = decode_exact(text, len, &back, &e);
+
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_TRUE(state_eq(&st, &back));
+	CU_ASSERT_EQUAL(strlen(back.groups[0].set.auth_pass), 255);
+	CU_ASSERT_PTR_NULL(memchr(text, '\r', len));
+	CU_ASSERT_PTR_NULL(memchr(text, '\x01', len));
+	free(text);
+	sn_state_free(&back);
+	sn_state_free(&st);
+}
+
+static void test_state_encode_refuses_what_decode_would(void)
+{
+	struct sn_state st;
+	struct sn_state_group *g;
+	char *text = NULL;
+	size_t len = 0;
+
+	memset(&st, 0, sizeof(st));
+	add_group(&st, "a", &g);
+	g->monitor = true;
+	g->remove = true;
+	snprintf(g->monitor_addr.host, sizeof(g->monitor_addr.host), "%s", "10.0.0.1");
+	g->monitor_addr.port = 1;
+	g->monitor_quorum = 1;
+	int both = sn_state_encode(&st, &text, &len);
+	g->remove = false;
+	g->monitor_addr.port = 0;
+	int port0 = sn_state_encode(&st, &text, &len);
+	g->monitor_addr.port = 1;
+	st.has_myid = true;
+	snprintf(st.myid, sizeof(st.myid), "%s", "not-hex");
+	int bad_id = sn_state_encode(&st, &text, &len);
+	st.has_myid = false;
+	int ok = sn_state_encode(&st, &text, &len);
+
+	CU_ASSERT_EQUAL(both, -EINVAL);
+	CU_ASSERT_EQUAL(port0, -EINVAL);
+	CU_ASSERT_EQUAL(bad_id, -EINVAL);
+	CU_ASSERT_EQUAL(ok, 0);
+	if (ok == 0)
+		free(text);
+	sn_state_free(&st);
+}
+
+static void test_state_minimal_and_commented_files(void)
+{
+	struct sn_state st;
+	struct sn_err e;
+
+	int rc = decode_str("# hi\n\n  \t\n# version 2\nversion 1\n  # indented comment\n"
+			    "\t current-epoch\t 7  \n",
+			    &st, &e);
+
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_FALSE(st.has_myid);
+	CU_ASSERT_EQUAL(st.current_epoch, 7);
+	CU_ASSERT_EQUAL(st.group_count, 0);
+	sn_state_free(&st);
+}
+
+struct bad_case {
+	const char *name;
+	const char *text;
+	int line; /* 0: no line in the message */
+	const char *msg;
+};
+
+#define V "version 1\n"
+
+static const struct bad_case bad_cases[] = {
+	{"empty", "", 0, "no \"version 1\" record"},
+	{"only comments", "# x\n\n", 0, "no \"version 1\" record"},
+	{"no final newline", V "current-epoch 1", 2, "no newline at the end"},
+	{"CRLF", "version 1\r\n", 1, "control or non-ASCII byte 0x0d"},
+	{"version 2", "version 2\n", 1, "unsupported version \"2\""},
+	{"version 01", "version 01\n", 1, "unsupported version"},
+	{"record before version", "# c\ncurrent-epoch 1\nversion 1\n", 2, "expected \"version 1\""},
+	{"duplicate version", V V, 2, "version: duplicate record"},
+	{"unknown record", V "vote a 1\n", 2, "unknown record \"vote\""},
+	{"keyword case", V "Monitor a 10.0.0.1 1 1\n", 2, "unknown record \"Monitor\""},
+	{"monitor arity", V "monitor a 10.0.0.1 6379\n", 2, "monitor: 3 fields, expected 4"},
+	{"too many fields", V "monitor a 10.0.0.1 6379 2 x\n", 2, "too many fields"},
+	{"remove arity", V "remove\n", 2, "remove: 0 fields, expected 1"},
+	{"bad number", V "current-epoch 12x\n", 2, "current-epoch: epoch: \"12x\" is not a number"},
+	{"negative", V "current-epoch -1\n", 2, "\"-1\" is not a number"},
+	{"plus sign", V "current-epoch +1\n", 2, "\"+1\" is not a number"},
+	{"leading zero", V "current-epoch 01\n", 2, "\"01\" is not a number"},
+	{"huge epoch", V "current-epoch 18446744073709551616\n", 2, "is not a number in 0.."},
+	{"very long number", V "current-epoch 000000000000000000000000000000000000001\n", 2,
+	 "is not a number"},
+	{"quoted number is fine but empty is not", V "current-epoch \"\"\n", 2, "\"\" is not a num"},
+	{"duplicate current-epoch", V "current-epoch 1\ncurrent-epoch 1\n", 3, "duplicate record"},
+	{"short myid", V "myid 0123456789abcdef0123456789abcdef0123456\n", 2,
+	 "myid: must be 40 hex digits"},
+	{"non-hex myid", V "myid 0123456789abcdef0123456789abcdef0123456g\n", 2, "40 hex digits"},
+	{"duplicate myid", V "myid " MYID "\nmyid " MYID "\n", 3, "myid: duplicate record"},
+	{"monitor port 0", V "monitor a 10.0.0.1 0 2\n", 2,
+	 "monitor \"a\": port: \"0\" is not a number in 1..65535"},
+	{"monitor port 65536", V "monitor a 10.0.0.1 65536 2\n", 2, "port: \"65536\""},
+	{"monitor quorum 0", V "monitor a 10.0.0.1 6379 0\n", 2,
+	 "quorum: \"0\" is not a number in 1..4294967295"},
+	{"monitor quorum too big", V "monitor a 10.0.0.1 6379 4294967296\n", 2, "quorum:"},
+	{"monitor empty host", V "monitor a \"\" 6379 1\n", 2, "address must be 1..255 bytes"},
+	{"duplicate monitor", V "monitor a 10.0.0.1 1 1\nmonitor a 10.0.0.1 1 1\n", 3,
+	 "monitor \"a\": duplicate record"},
+	{"monitor of a removed group", V "remove a\nmonitor a 10.0.0.1 1 1\n", 3,
+	 "the group is also removed"},
+	{"remove of a monitored group", V "monitor a 10.0.0.1 1 1\nremove a\n", 3,
+	 "a removed group cannot have other records"},
+	{"remove after an override", V "config-epoch a 1\nremove a\n", 3,
+	 "cannot have other records"},
+	{"override after remove", V "remove a\nset a quorum 2\n", 3,
+	 "set \"a\": the group is removed"},
+	{"duplicate remove", V "remove a\nremove a\n", 3, "remove \"a\": duplicate record"},
+	{"empty name", V "remove \"\"\n", 2, "group name must be 1..127 bytes"},
+	{"unknown setting", V "set a colour 2\n", 2, "set \"a\": unknown setting \"colour\""},
+	{"setting case", V "set a Quorum 2\n", 2, "unknown setting \"Quorum\""},
+	{"setting value 0", V "set a quorum 0\n", 2, "set \"a\": quorum: \"0\" is not a number"},
+	{"ms value 0", V "set a down-after-milliseconds 0\n", 2, "down-after-milliseconds: \"0\""},
+	{"duplicate set", V "set a quorum 2\nset a quorum 3\n", 3, "quorum: duplicate record"},
+	{"unquoted auth", V "set a auth-pass secret\n", 2, "auth-pass: the value must be quoted"},
+	{"duplicate address", V "address a 10.0.0.1 1\naddress a 10.0.0.2 1\n", 3,
+	 "address \"a\": duplicate record"},
+	{"duplicate config-epoch", V "config-epoch a 1\nconfig-epoch a 1\n", 3, "duplicate"},
+	{"duplicate replica", V "known-replica a h 1\nknown-replica a x 1\nknown-replica a h 1\n",
+	 4, "known-replica \"a\": duplicate replica"},
+	{"unterminated string", V "remove \"abc\n", 2, "unterminated string"},
+	{"unterminated after escaped quote", V "remove \"abc\\\"\n", 2, "unterminated string"},
+	{"bad escape", V "remove \"a\\qb\"\n", 2, "bad escape in a string"},
+	{"short hex escape", V "remove \"a\\x4\"\n", 2, "bad escape in a string"},
+	{"non-hex escape", V "remove \"a\\x4g\"\n", 2, "bad escape"},
+	{"NUL escape", V "remove \"a\\x00\"\n", 2, "\\x00 is not allowed"},
+	{"escape at end of line", V "remove \"a\\\n", 2, "bad escape"},
+	{"raw tab in string", V "remove \"a\tb\"\n", 2, "control byte 0x09 in a string"},
+	{"junk after string", V "remove \"a\"b\n", 2, "no space after a string"},
+	{"quote inside a word", V "remove a\"b\"\n", 2, "'\"' inside an unquoted field"},
+	{"backslash outside quotes", V "remove a\\b\n", 2, "'\\' inside an unquoted field"},
+	{"non-ASCII outside quotes", V "remove caf\xc3\xa9\n", 2, "non-ASCII byte 0xc3"},
+	{"inline comment", V "current-epoch 1 # no\n", 2, "current-epoch: 3 fields, expected 1"},
+};
+
+static void check_bad_case(const struct bad_case *bc, size_t len)
+{
+	struct sn_state st;
+	struct sn_err e;
+	char prefix[32];
+
+	int rc = decode_exact(bc->text, len, &st, &e);
+
+	snprintf(prefix, sizeof(prefix), "line %d: ", bc->line);
+	bool prefix_ok = bc->line == 0 ? strncmp(e.msg, "line ", 5) != 0
+				       : strncmp(e.msg, prefix, strlen(prefix)) == 0;
+	EXPECT(bc->name, rc == -EINVAL);
+	EXPECT(bc->name, prefix_ok);
+	EXPECT(bc->name, strstr(e.msg, bc->msg) != NULL);
+	EXPECT(bc->name, st.groups == NULL && st.group_count == 0 && !st.has_myid);
+	if (rc != -EINVAL || !prefix_ok || strstr(e.msg, bc->msg) == NULL)
+		fprintf(stderr, "\n  case \"%s\": rc=%d msg=\"%s\"\n", bc->name, rc, e.msg);
+}
+
+static void test_state_rejects_corrupt_records_with_line(void)
+{
+	for (size_t i = 0; i < ARRAY_LEN(bad_cases); i++)
+		check_bad_case(&bad_cases[i], strlen(bad_cases[i].text));
+}
+
+/* NUL bytes end C strings but not the state text: both tables' texts would stop early. */
+static void test_state_rejects_raw_nul_bytes(void)
+{
+	static const char raw[] = V "remove a\0b\n";
+	static const char quoted[] = V "remove \"a\0b\"\n";
+	static const struct bad_case cases[] = {
+		{"raw NUL", raw, 2, "control or non-ASCII byte 0x00"},
+		{"raw NUL in string", quoted, 2, "control byte 0x00 in a string"},
+	};
+
+	check_bad_case(&cases[0], sizeof(raw) - 1);
+	check_bad_case(&cases[1], sizeof(quoted) - 1);
+}
+
+/* Any run of complete lines of a valid file is valid; a cut inside a line never is. */
+static void test_state_every_prefix_is_safe(void)
+{
+	size_t len = strlen(golden);
+	size_t version_end = (size_t)(strstr(golden, "version 1\n") - golden) + strlen("version 1\n");
+	size_t good = 0;
+	size_t bad = 0;
+
+	for (size_t n = 0; n <= len; n++) {
+		struct sn_state st;
+		struct sn_err e;
+		int rc = decode_exact(golden, n, &st, &e);
+		bool whole_lines = n >= version_end && golden[n - 1] == '\n';
+		if (whole_lines ? rc == 0 : rc == -EINVAL)
+			good++;
+		else
+			bad++;
+		sn_state_free(&st);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(good, len + 1);
+}
+
+/* One-byte corruptions anywhere: an error or a valid state, never a crash or a leak. */
+static void test_state_single_byte_corruptions_are_safe(void)
+{
+	static const char values[] = {'\0', '\n', ' ', '"', '\\', 'x', '0', '9', '#', '\xff'};
+	size_t len = strlen(golden);
+	char *copy = malloc(len);
+	size_t failed = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(copy);
+	for (size_t i = 0; i < len; i++) {
+		for (size_t v = 0; v < sizeof(values); v++) {
+			struct sn_state st;
+			struct sn_err e = {{0}};
+			memcpy(copy, golden, len);
+			copy[i] = values[v];
+			int rc = sn_state_decode(copy, len, &st, &e);
+			failed += rc != 0;
+			if (rc != 0 && e.msg[0] == '\0')
+				CU_FAIL("an error without a message");
+			sn_state_free(&st);
+		}
+	}
+	free(copy);
+	CU_ASSERT_TRUE(failed > 0);
+}
+
+/* "version 1" then count lines "<head><i><tail>". */
+static char *repeat_lines(const char *head, const char *tail, size_t count)
+{
+	size_t cap = 64 + count * 64;
+	char *text = malloc(cap);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	size_t n = (size_t)snprintf(text, cap, "version 1\n");
+	for (size_t i = 0; i < count; i++)
+		n += (size_t)snprintf(text + n, cap - n, "%s%zu%s\n", head, i, tail);
+	return text;
+}
+
+static void test_state_limits_groups_and_replicas(void)
+{
+	struct sn_state st;
+	struct sn_err e;
+	char *groups_max = repeat_lines("config-epoch g", " 1", SN_STATE_GROUPS_MAX);
+	char *groups_over = repeat_lines("config-epoch g", " 1", SN_STATE_GROUPS_MAX + 1);
+	char *replicas_max = repeat_lines("known-replica a 10.0.0.1 1", "", QU_REPLICAS_MAX);
+	char *replicas_over = repeat_lines("known-replica a 10.0.0.1 1", "", QU_REPLICAS_MAX + 1);
+
+	int rc_groups_max = decode_str(groups_max, &st, &e);
+	CU_ASSERT_EQUAL_FATAL(rc_groups_max, 0);
+	size_t count = st.group_count;
+	int found = strcmp(st.groups[SN_STATE_GROUPS_MAX - 1].name, "g4095");
+	sn_state_free(&st);
+	int rc_groups_over = decode_str(groups_over, &st, &e);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "more than 4096 groups"));
+	int rc_replicas_max = decode_exact(replicas_max, strlen(replicas_max), &st, &e);
+	sn_state_free(&st);
+	int rc_replicas_over = decode_str(replicas_over, &st, &e);
+
+	CU_ASSERT_EQUAL(count, SN_STATE_GROUPS_MAX);
+	CU_ASSERT_EQUAL(found, 0);
+	CU_ASSERT_EQUAL(rc_groups_over, -EINVAL);
+	CU_ASSERT_EQUAL(rc_replicas_max, 0);
+	CU_ASSERT_EQUAL(rc_replicas_over, -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "more than 64 replicas"));
+	free(groups_max);
+	free(groups_over);
+	free(replicas_max);
+	free(replicas_over);
+}
+
+/* ---- apply ---- */
+
+static const char conf_text[] = "primary \"a\" { host = \"10.0.0.1\" }\n"
+				"primary \"b\" { host = \"10.0.0.2\" port = 6380 quorum = 3 "
+				"auth-pass = \"pw\" }\n"
+				"primary \"c\" { host = \"10.0.0.3\" }\n";
+
+static void given_conf(struct sn_conf *conf)
+{
+	struct sn_err e;
+	CU_ASSERT_EQUAL_FATAL(sn_conf_load_buf(conf_text, "t.conf", conf, &e), 0);
+}
+
+static void test_state_apply_without_state_is_the_config(void)
+{
+	struct sn_conf conf;
+	struct sn_state st;
+	struct sn_effective eff;
+	struct sn_err e;
+
+	given_conf(&conf);
+	CU_ASSERT_EQUAL_FATAL(decode_str("version 1\n", &st, &e), 0);
+	int rc = sn_state_apply(&conf, &st, &eff, &e);
+
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL_FATAL(eff.group_count, 3);
+	for (size_t i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(memcmp(&eff.groups[i].conf, &conf.groups[i], sizeof(conf.groups[i])),
+				0);
+		CU_ASSERT_FALSE(eff.groups[i].runtime);
+		CU_ASSERT_EQUAL(eff.groups[i].replica_count, 0);
+	}
+	CU_ASSERT_EQUAL(eff.ignored_count, 0);
+	sn_effective_free(&eff);
+	sn_state_free(&st);
+	sn_conf_free(&conf);
+}
+
+static void test_state_apply_merges_every_record(void)
+{
+	struct sn_conf conf;
+	struct sn_state st;
+	struct sn_effective eff;
+	struct sn_err e;
+	const char *text = V "current-epoch 9\n"
+			     "monitor rt 10.9.9.9 7000 1\n"
+			     "set rt parallel-syncs 5\n"
+			     "known-replica rt 10.9.9.10 7001\n"
+			     "remove b\n"
+			     "set a auth-user \"u\"\n"
+			     "set a quorum 4\n"
+			     "address a 10.0.0.11 6390\n"
+			     "config-epoch a 8\n"
+			     "known-replica a 10.0.0.12 6379\n"
+			     "known-replica a 10.0.0.13 6379\n"
+			     "config-epoch forgotten 3\n"
+			     "remove also-forgotten\n";
+
+	given_conf(&conf);
+	CU_ASSERT_EQUAL_FATAL(decode_str(text, &st, &e), 0);
+	int rc = sn_state_apply(&conf, &st, &eff, &e);
+
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL_FATAL(eff.group_count, 3);
+	const struct sn_eff_group *a = &eff.groups[0];
+	const struct sn_eff_group *c = &eff.groups[1];
+	const struct sn_eff_group *rt = &eff.groups[2];
+	CU_ASSERT_STRING_EQUAL(a->conf.name, "a");
+	CU_ASSERT_STRING_EQUAL(a->conf.addr.host, "10.0.0.11");
+	CU_ASSERT_EQUAL(a->conf.addr.port, 6390);
+	CU_ASSERT_EQUAL(a->conf.quorum, 4);
+	CU_ASSERT_STRING_EQUAL(a->conf.auth_user, "u");
+	CU_ASSERT_EQUAL(a->conf.down_after_ms, 30000);
+	CU_ASSERT_EQUAL(a->config_epoch, 8);
+	CU_ASSERT_EQUAL_FATAL(a->replica_count, 2);
+	CU_ASSERT_STRING_EQUAL(a->replicas[1].host, "10.0.0.13");
+	CU_ASSERT_FALSE(a->runtime);
+	CU_ASSERT_EQUAL(memcmp(&c->conf, &conf.groups[2], sizeof(c->conf)), 0);
+	CU_ASSERT_STRING_EQUAL(rt->conf.name, "rt");
+	CU_ASSERT_TRUE(rt->runtime);
+	CU_ASSERT_STRING_EQUAL(rt->conf.addr.host, "10.9.9.9");
+	CU_ASSERT_EQUAL(rt->conf.addr.port, 7000);
+	CU_ASSERT_EQUAL(rt->conf.quorum, 1);
+	CU_ASSERT_EQUAL(rt->conf.parallel_syncs, 5);
+	CU_ASSERT_EQUAL(rt->conf.failover_timeout_ms, 180000);
+	CU_ASSERT_EQUAL(rt->replica_count, 1);
+	CU_ASSERT_EQUAL(eff.ignored_count, 2);
+	sn_effective_free(&eff);
+	CU_ASSERT_PTR_NULL(eff.groups);
+	sn_state_free(&st);
+	sn_conf_free(&conf);
+}
+
+static void test_state_apply_refuses_monitor_of_a_config_group(void)
+{
+	struct sn_conf conf;
+	struct sn_state st;
+	struct sn_effective eff;
+	struct sn_err e;
+
+	given_conf(&conf);
+	CU_ASSERT_EQUAL_FATAL(decode_str(V "monitor b 10.0.0.2 6380 3\n", &st, &e), 0);
+	int rc = sn_state_apply(&conf, &st, &eff, &e);
+
+	CU_ASSERT_EQUAL(rc, -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "monitor \"b\": the config file defines this group"));
+	CU_ASSERT_PTR_NULL(eff.groups);
+	CU_ASSERT_EQUAL(eff.group_count, 0);
+	sn_state_free(&st);
+	sn_conf_free(&conf);
+}
+
+/* ---- capture against a live core ---- */
+
+struct live {
+	void *mem;
+	struct qu_core *core;
+};
+
+static void step(struct live *l, const struct qu_admin *admin)
+{
+	struct qu_input in = {.kind = QU_IN_ADMIN, .now_ms = 1000, .u.admin = *admin};
+	in.u.admin.quiet = true;
+	CU_ASSERT_EQUAL_FATAL(qu_step(l->core, &in), QU_OK);
+	for (int i = 0; i < 1000 && qu_action_next(l->core) != NULL; i++)
+		;
+}
+
+static uint32_t monitor(struct live *l, const struct qu_group_conf *c)
+{
+	struct qu_admin a = {.op = QU_ADMIN_MONITOR, .conf = c};
+	step(l, &a);
+	return qu_group_find(l->core, c->name);
+}
+
+static void set_num(struct live *l, uint32_t g, enum qu_setting s, int64_t v)
+{
+	struct qu_admin a = {.op = QU_ADMIN_SET, .group = g, .setting = s, .num = v};
+	step(l, &a);
+}
+
+static void set_str(struct live *l, uint32_t g, enum qu_setting s, const char *v)
+{
+	struct qu_admin a = {.op = QU_ADMIN_SET, .group = g, .setting = s, .str = v};
+	step(l, &a);
+}
+
+static void known_replica(struct live *l, uint32_t g, const char *host, uint16_t port)
+{
+	struct qu_admin a = {.op = QU_ADMIN_KNOWN_REPLICA, .group = g};
+	snprintf(a.addr.host, sizeof(a.addr.host), "%s", host);
+	a.addr.port = port;
+	step(l, &a);
+}
+
+static void epoch(struct live *l, uint32_t g, int64_t n)
+{
+	struct qu_admin a = {.op = QU_ADMIN_EPOCHS, .group = g, .num = n};
+	step(l, &a);
+}
+
+static void given_core(struct live *l)
+{
+	struct qu_params p = {.limits = {.groups_max = 8, .nodes_max = 64}, .seed = 1,
+			      .current_epoch = 9};
+	memcpy(p.myid, MYID, sizeof(p.myid));
+	size_t size = qu_core_size(&p.limits);
+	CU_ASSERT_FATAL(size > 0);
+	l->mem = calloc(1, size);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l->mem);
+	l->core = qu_core_init(l->mem, &p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l->core);
+}
+
+/*
+ * The core after some runtime history against conf_text: a failed over (new address) with a new
+ * quorum, b's credentials changed, c removed, a runtime group rt with its own settings.
+ */
+static void given_changed_core(struct live *l, const struct sn_conf *conf)
+{
+	struct qu_group_conf a = conf->groups[0];
+	struct qu_group_conf rt;
+
+	given_core(l);
+	snprintf(a.addr.host, sizeof(a.addr.host), "%s", "10.0.0.21");
+	a.addr.port = 6400;
+	uint32_t ga = monitor(l, &a);
+	set_num(l, ga, QU_SET_QUORUM, 5);
+	known_replica(l, ga, "10.0.0.1", 6379);
+	known_replica(l, ga, "10.0.0.22", 6379);
+	epoch(l, ga, 7);
+	uint32_t gb = monitor(l, &conf->groups[1]);
+	set_str(l, gb, QU_SET_AUTH_PASS, "");
+	set_str(l, gb, QU_SET_AUTH_USER, "u s\"er");
+	sn_conf_group_defaults(&rt);
+	snprintf(rt.name, sizeof(rt.name), "%s", "rt");
+	snprintf(rt.addr.host, sizeof(rt.addr.host), "%s", "10.5.5.5");
+	rt.quorum = 1;
+	uint32_t grt = monitor(l, &rt);
+	set_num(l, grt, QU_SET_DOWN_AFTER, 5000);
+	set_num(l, grt, QU_SET_PARALLEL_SYNCS, 3);
+	known_replica(l, grt, "10.5.5.6", 6379);
+	epoch(l, grt, 3);
+}
+
+static bool conf_eq(const struct qu_group_conf *a, const struct qu_group_conf *b)
+{
+	return strcmp(a->name, b->name) == 0 && addr_eq(&a->addr, &b->addr) &&
+	       settings_eq(a, b, (1u << QU_SET_COUNT) - 1);
+}
+
+/* Applying the captured state to the same config reproduces the core's groups. */
+static void assert_effective_matches_core(const struct sn_effective *eff, const struct live *l)
+{
+	size_t used = 0;
+	for (uint32_t g = 0; g < qu_groups_max(l->core); g++)
+		used += qu_group_at(l->core, g) != NULL;
+	CU_ASSERT_EQUAL(eff->group_count, used);
+	for (size_t i = 0; i < eff->group_count; i++) {
+		const struct sn_eff_group *e = &eff->groups[i];
+		const struct qu_group *g = qu_group_at(l->core, qu_group_find(l->core, e->conf.name));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+		EXPECT(e->conf.name, conf_eq(&e->conf, &g->conf));
+		EXPECT(e->conf.name, e->config_epoch == g->config_epoch);
+		EXPECT(e->conf.name, e->replica_count == g->replica_count);
+		for (size_t r = 0; r < e->replica_count && r < g->replica_count; r++)
+			EXPECT(e->conf.name, addr_eq(&e->replicas[r],
+						     &qu_node_at(l->core, g->replicas[r])->addr));
+	}
+}
+
+static void test_state_capture_records_the_diff(void)
+{
+	struct sn_conf conf;
+	struct live l;
+	struct sn_state st;
+
+	given_conf(&conf);
+	given_changed_core(&l, &conf);
+	int rc = sn_state_capture(l.core, &conf, &st);
+
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_STRING_EQUAL(st.myid, MYID);
+	CU_ASSERT_EQUAL(st.current_epoch, 9);
+	CU_ASSERT_EQUAL_FATAL(st.group_count, 4);
+	const struct sn_state_group *a = &st.groups[0];
+	const struct sn_state_group *b = &st.groups[1];
+	const struct sn_state_group *rt = &st.groups[2];
+	const struct sn_state_group *c = &st.groups[3];
+	CU_ASSERT_TRUE(a->has_address && a->address.port == 6400);
+	CU_ASSERT_EQUAL(a->set_mask, BIT(QU_SET_QUORUM));
+	CU_ASSERT_EQUAL(a->config_epoch, 7);
+	CU_ASSERT_EQUAL(a->replica_count, 2);
+	CU_ASSERT_FALSE(b->has_address);
+	CU_ASSERT_EQUAL(b->set_mask, BIT(QU_SET_AUTH_PASS) | BIT(QU_SET_AUTH_USER));
+	CU_ASSERT_TRUE(b->has_config_epoch && b->config_epoch == 0);
+	CU_ASSERT_TRUE(rt->monitor && rt->monitor_quorum == 1);
+	CU_ASSERT_EQUAL(rt->set_mask, BIT(QU_SET_DOWN_AFTER) | BIT(QU_SET_PARALLEL_SYNCS));
+	CU_ASSERT_STRING_EQUAL(c->name, "c");
+	CU_ASSERT_TRUE(c->remove);
+	sn_state_free(&st);
+	free(l.mem);
+	sn_conf_free(&conf);
+}
+
+static void test_state_capture_then_apply_reproduces_the_core(void)
+{
+	struct sn_conf conf;
+	struct live l;
+	struct sn_state st;
+	struct sn_state back;
+	struct sn_effective eff;
+	struct sn_err e;
+	char *text = NULL;
+	size_t len = 0;
+
+	given_conf(&conf);
+	given_changed_core(&l, &conf);
+	CU_ASSERT_EQUAL_FATAL(sn_state_capture(l.core, &conf, &st), 0);
+	CU_ASSERT_EQUAL_FATAL(sn_state_encode(&st, &text, &len), 0);
+	CU_ASSERT_EQUAL_FATAL(decode_exact(text, len, &back, &e), 0);
+	int rc = sn_state_apply(&conf, &back, &eff, &e);
+
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_TRUE(state_eq(&st, &back));
+	assert_effective_matches_core(&eff, &l);
+	CU_ASSERT_EQUAL(eff.ignored_count, 0);
+	sn_effective_free(&eff);
+	sn_state_free(&back);
+	sn_state_free(&st);
+	free(text);
+	free(l.mem);
+	sn_conf_free(&conf);
+}
+
+/* A core that is exactly the config: only epochs are written. */
+static void test_state_capture_of_unchanged_core_has_no_overrides(void)
+{
+	struct sn_conf conf;
+	struct live l;
+	struct sn_state st;
+
+	given_conf(&conf);
+	given_core(&l);
+	for (size_t i = 0; i < conf.group_count; i++)
+		monitor(&l, &conf.groups[i]);
+	int rc = sn_state_capture(l.core, &conf, &st);
+
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL_FATAL(st.group_count, 3);
+	for (size_t i = 0; i < st.group_count; i++) {
+		const struct sn_state_group *g = &st.groups[i];
+		EXPECT(g->name, !g->monitor && !g->remove && g->set_mask == 0 && !g->has_address);
+		EXPECT(g->name, g->has_config_epoch && g->replica_count == 0);
+	}
+	sn_state_free(&st);
+	free(l.mem);
+	sn_conf_free(&conf);
+}
+
+/* ---- the file ---- */
+
+static void given_dir(char *dir, size_t size)
+{
+	snprintf(dir, size, "/tmp/vigil-unit-state-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+}
+
+static void path_of(char *out, size_t size, const char *dir, const char *file)
+{
+	snprintf(out, size, "%s/%s", dir, file);
+}
+
+static void remove_dir(const char *dir)
+{
+	char p[256];
+	path_of(p, sizeof(p), dir, SN_STATE_FILE);
+	unlink(p);
+	rmdir(p);
+	path_of(p, sizeof(p), dir, SN_STATE_TMP_FILE);
+	unlink(p);
+	rmdir(dir);
+}
+
+static void test_state_write_is_private_and_complete(void)
+{
+	char dir[64];
+	char path[256];
+	char tmp[256];
+	struct stat sb;
+	struct sn_err e = {{0}};
+	char *text = NULL;
+	size_t len = 0;
+
+	given_dir(dir, sizeof(dir));
+	path_of(path, sizeof(path), dir, SN_STATE_FILE);
+	path_of(tmp, sizeof(tmp), dir, SN_STATE_TMP_FILE);
+	mode_t old_umask = umask(0);
+	int rc = sn_state_write(dir, golden, strlen(golden), &e);
+	umask(old_umask);
+
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_mode & 07777, 0600);
+	CU_ASSERT_NOT_EQUAL(access(tmp, F_OK), 0);
+	CU_ASSERT_EQUAL_FATAL(sn_state_read(dir, &text, &len, &e), 0);
+	CU_ASSERT_EQUAL(len, strlen(golden));
+	CU_ASSERT_STRING_EQUAL(text, golden);
+	free(text);
+	remove_dir(dir);
+}
+
+/* Overwrite an old 0644 file while a stale 0666 .tmp lies around from a crash. */
+static void test_state_write_replaces_old_file_and_stale_tmp(void)
+{
+	char dir[64];
+	char path[256];
+	char tmp[256];
+	struct stat sb;
+	struct sn_err e = {{0}};
+	char *text = NULL;
+	size_t len = 0;
+
+	given_dir(dir, sizeof(dir));
+	path_of(path, sizeof(path), dir, SN_STATE_FILE);
+	path_of(tmp, sizeof(tmp), dir, SN_STATE_TMP_FILE);
+	CU_ASSERT_EQUAL(sn_state_write(dir, "old old old old\n", 16, &e), 0);
+	chmod(path, 0644);
+	FILE *f = fopen(tmp, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("garbage from a crash, longer than the new content", f);
+	fclose(f);
+	chmod(tmp, 0666);
+	int rc = sn_state_write(dir, "new\n", 4, &e);
+
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_mode & 07777, 0600);
+	CU_ASSERT_NOT_EQUAL(access(tmp, F_OK), 0);
+	CU_ASSERT_EQUAL_FATAL(sn_state_read(dir, &text, &len, &e), 0);
+	CU_ASSERT_EQUAL(len, 4);
+	CU_ASSERT_STRING_EQUAL(text, "new\n");
+	free(text);
+	remove_dir(dir);
+}
+
+static void test_state_write_failures_leave_no_tmp(void)
+{
+	char dir[64];
+	char path[256];
+	char tmp[256];
+	struct sn_err e = {{0}};
+
+	given_dir(dir, sizeof(dir));
+	path_of(path, sizeof(path), dir, SN_STATE_FILE);
+	path_of(tmp, sizeof(tmp), dir, SN_STATE_TMP_FILE);
+	int rc_missing = sn_state_write("/nonexistent-vigil-dir", "x\n", 2, &e);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "open /nonexistent-vigil-dir/vigil.state.tmp"));
+	CU_ASSERT_EQUAL_FATAL(mkdir(path, 0700), 0); /* rename over a directory fails */
+	int rc_isdir = sn_state_write(dir, "x\n", 2, &e);
+
+	CU_ASSERT_EQUAL(rc_missing, -ENOENT);
+	CU_ASSERT_TRUE(rc_isdir < 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "rename"));
+	CU_ASSERT_NOT_EQUAL(access(tmp, F_OK), 0);
+	remove_dir(dir);
+}
+
+static void test_state_read_absent_huge_and_odd_files(void)
+{
+	char dir[64];
+	char path[256];
+	struct sn_err e = {{0}};
+	char *text = NULL;
+	size_t len = 0;
+
+	given_dir(dir, sizeof(dir));
+	path_of(path, sizeof(path), dir, SN_STATE_FILE);
+	int rc_absent = sn_state_read(dir, &text, &len, &e);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "no state file"));
+	FILE *f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(ftruncate(fileno(f), (off_t)SN_STATE_SIZE_MAX + 1), 0); /* sparse */
+	fclose(f);
+	int rc_huge = sn_state_read(dir, &text, &len, &e);
+	unlink(path);
+	CU_ASSERT_EQUAL_FATAL(mkdir(path, 0700), 0);
+	int rc_dir = sn_state_read(dir, &text, &len, &e);
+	rmdir(path);
+	int rc_empty = sn_state_write(dir, "", 0, &e);
+	rc_empty = rc_empty != 0 ? rc_empty : sn_state_read(dir, &text, &len, &e);
+
+	CU_ASSERT_EQUAL(rc_absent, -ENOENT);
+	CU_ASSERT_EQUAL(rc_huge, -EFBIG);
+	CU_ASSERT_EQUAL(rc_dir, -EINVAL);
+	CU_ASSERT_EQUAL(rc_empty, 0);
+	CU_ASSERT_EQUAL(len, 0);
+	if (rc_empty == 0)
+		free(text);
+	remove_dir(dir);
+}
+
+CU_TestInfo state_tests[] = {
+	{"decodes every record", test_state_decodes_every_record},
+	{"encode is canonical (golden file)", test_state_encode_is_canonical},
+	{"hostile values round trip", test_state_round_trips_hostile_values},
+	{"encode refuses what decode would", test_state_encode_refuses_what_decode_would},
+	{"comments, blanks and tabs", test_state_minimal_and_commented_files},
+	{"corrupt records fail with line", test_state_rejects_corrupt_records_with_line},
+	{"raw NUL bytes fail with line", test_state_rejects_raw_nul_bytes},
+	{"every prefix is safe", test_state_every_prefix_is_safe},
+	{"one-byte corruptions are safe", test_state_single_byte_corruptions_are_safe},
+	{"groups and replicas are bounded", test_state_limits_groups_and_replicas},
+	{"apply without state is the config", test_state_apply_without_state_is_the_config},
+	{"apply merges every record", test_state_apply_merges_every_record},
+	{"apply refuses monitor of config group", test_state_apply_refuses_monitor_of_a_config_group},
+	{"capture records the diff", test_state_capture_records_the_diff},
+	{"capture then apply reproduces core", test_state_capture_then_apply_reproduces_the_core},
+	{"capture of unchanged core", test_state_capture_of_unchanged_core_has_no_overrides},
+	{"write is 0600, complete, no .tmp", test_state_write_is_private_and_complete},
+	{"write replaces old file and stale tmp", test_state_write_replaces_old_file_and_stale_tmp},
+	{"write failures leave no .tmp", test_state_write_failures_leave_no_tmp},
+	{"read of absent, huge, odd files", test_state_read_absent_huge_and_odd_files},
+	CU_TEST_INFO_NULL,
+};
