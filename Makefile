@@ -7,9 +7,10 @@ SAN     ?=
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
 
-PKGS      := hiredis libconfuse cunit
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGS      := hiredis libconfuse
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) cunit 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
+CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes -Wvla -Werror
 CFLAGS  ?= -O2 -g
@@ -58,7 +59,7 @@ $(VIGIL): $(BUILD)/sentinel/main.o $(BUILD)/libsentinel.a $(BUILD)/libquorum.a
 	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS)
 
 $(UNIT): $(UT_OBJ) $(BUILD)/libsentinel.a $(BUILD)/libquorum.a
-	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
 
 $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
@@ -72,7 +73,7 @@ unit: $(UNIT)
 	$(UNIT)
 
 integration: $(VIGIL)
-	VIGIL=$(abspath $(VIGIL)) $(PYTHON) -m unittest discover -s tests/integration -p 'test_*.py' -v
+	VIGIL=$(abspath $(VIGIL)) $(PYTHON) tests/integration/run.py
 
 # The same unit and integration tests under AddressSanitizer + UBSan.
 asan:

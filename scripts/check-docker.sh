@@ -46,8 +46,10 @@ done < <(docker-compose -f "$compose" config 2>/dev/null |
 	sed -n 's/^ *- \(\/[^:]*\):.*/\1/p')
 
 # Every build target named in compose must be a stage of the Dockerfile.
-for t in $(docker-compose -f "$compose" config 2>/dev/null | sed -n 's/^ *target: *//p' | sort -u); do
-	grep -Eiq "^FROM .* AS $t\$" "$dockerfile" || fail "compose target '$t' is not a stage in $dockerfile"
+targets=$(docker-compose -f "$compose" config 2>/dev/null | sed -n 's/^ *target: *//p' | sort -u)
+for t in $targets; do
+	grep -Eiq "^FROM .* AS $t\$" "$dockerfile" ||
+		fail "compose target '$t' is not a stage in $dockerfile"
 done
 
 # --- Dockerfile ------------------------------------------------------------------------------
@@ -55,6 +57,7 @@ done
 base_arg=$(sed -n 's/^ARG DEBIAN_IMAGE=//p' "$dockerfile")
 while read -r from; do
 	image=$(awk '{print $2}' <<<"$from")
+	# shellcheck disable=SC2016 # the literal text of the FROM line
 	[ "$image" = '${DEBIAN_IMAGE}' ] && image=$base_arg
 	case $image in
 	debian:12* | debian:bookworm*) ;;
@@ -84,7 +87,8 @@ grep -Eq '^(ENTRYPOINT|CMD) .*vigil' <<<"$final" || fail "final stage does not s
 # COPY sources from the build context must exist (context = repository root).
 while read -r src; do
 	[ "$src" = . ] || [ -e "$src" ] || fail "COPY source '$src' does not exist"
-done < <(grep -E '^COPY ' "$dockerfile" | grep -v -- '--from=' | awk '{for (i = 2; i < NF; i++) print $i}')
+done < <(grep -E '^COPY ' "$dockerfile" | grep -v -- '--from=' |
+	awk '{for (i = 2; i < NF; i++) print $i}')
 
 # --- vigil configs ---------------------------------------------------------------------------
 confs=(docker/*.conf)

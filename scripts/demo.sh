@@ -40,7 +40,9 @@ port_is_free() {
 
 taken=()
 for p in "$primary_port" "$replica1_port" "$replica2_port" "$vigil_port"; do
-	[[ $p =~ ^[0-9]+$ ]] && [ "$p" -ge 1 ] && [ "$p" -le 65535 ] || die "bad port: $p"
+	if ! [[ $p =~ ^[0-9]+$ ]] || [ "$p" -lt 1 ] || [ "$p" -gt 65535 ]; then
+		die "bad port: $p"
+	fi
 	port_is_free "$p" || taken+=("$p")
 done
 if [ ${#taken[@]} -gt 0 ]; then
@@ -172,7 +174,8 @@ until_ok "$wait_s" "vigil to discover both replicas" replicas_seen
 cat <<EOF
 
 vigil (pid ${pids[3]}) watches primary $host:$primary_port (pid ${pids[0]}) and replicas
-$host:$replica1_port (pid ${pids[1]}), $host:$replica2_port (pid ${pids[2]}); quorum 1, down-after 5 s.
+$host:$replica1_port (pid ${pids[1]}), $host:$replica2_port (pid ${pids[2]});
+quorum 1, down-after 5 s.
 
 Ask it, as any Sentinel client would:
   redis-cli -p $vigil_port SENTINEL get-master-addr-by-name mymaster

@@ -39,7 +39,7 @@ struct conf_parse {
 	long anchor; /* only its address matters */
 	const char *name;
 	struct sn_err *err;
-	bool failed; /* the first error wins */
+	bool failed;      /* the first error wins */
 	const char *text; /* comments blanked */
 };
 
@@ -49,13 +49,13 @@ static struct conf_parse *parse_of(cfg_t *cfg)
 		cfg_opt_t *opt = &cfg->opts[i];
 		if (strcmp(opt->name, ANCHOR_KEY) == 0 && opt->simple_value.number != NULL)
 			return (struct conf_parse *)((char *)opt->simple_value.number -
-						     offsetof(struct conf_parse, anchor));
+			                             offsetof(struct conf_parse, anchor));
 	}
 	return NULL;
 }
 
 static void conf_fail(struct conf_parse *p, int line, const char *fmt, ...)
-	__attribute__((format(__printf__, 3, 4)));
+    __attribute__((format(__printf__, 3, 4)));
 
 static void conf_fail(struct conf_parse *p, int line, const char *fmt, ...)
 {
@@ -78,19 +78,19 @@ static void conf_on_error(cfg_t *cfg, const char *fmt, va_list ap)
 		return;
 	char msg[sizeof(p->err->msg)];
 	if (strcmp(fmt, "found duplicate title '%s'") == 0) /* CFGF_NO_TITLE_DUPES, untranslated */
-		snprintf(msg, sizeof(msg), "primary \"%s\": duplicate primary name",
-			 va_arg(ap, const char *));
+		snprintf(msg, sizeof(msg), "primary \"%.64s\": duplicate primary name",
+		         va_arg(ap, const char *));
 	else
 		vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (cfg->title != NULL)
-		conf_fail(p, cfg->line, "primary \"%s\": %s", cfg->title, msg);
+		conf_fail(p, cfg->line, "primary \"%.64s\": %s", cfg->title, msg);
 	else
 		conf_fail(p, cfg->line, "%s", msg);
 }
 
 /* Report an invalid value from a parse callback (section prefix added by conf_on_error). */
 static void value_fail(cfg_t *cfg, cfg_opt_t *opt, const char *fmt, ...)
-	__attribute__((format(__printf__, 3, 4)));
+    __attribute__((format(__printf__, 3, 4)));
 
 static void value_fail(cfg_t *cfg, cfg_opt_t *opt, const char *fmt, ...)
 {
@@ -121,8 +121,8 @@ static int parse_decimal(const char *s, long long *out)
 	return 0;
 }
 
-static int parse_ranged(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result,
-			long long min, long long max)
+static int parse_ranged(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result, long long min,
+                        long long max)
 {
 	long long v = 0;
 	int rc = parse_decimal(value, &v);
@@ -179,7 +179,7 @@ static int check_ip(cfg_t *cfg, cfg_opt_t *opt, const char *value, bool empty_ok
 		return -1;
 	if ((empty_ok && value[0] == '\0') || is_ip(value))
 		return 0;
-	value_fail(cfg, opt, "\"%s\" is not an IPv4 or IPv6 address", value);
+	value_fail(cfg, opt, "\"%.64s\" is not an IPv4 or IPv6 address", value);
 	return -1;
 }
 
@@ -274,8 +274,10 @@ static int on_title(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	struct conf_parse *p = parse_of(cfg);
 	const char *title = cfg->title != NULL ? cfg->title : "";
 	if (p != NULL && !name_ok(title))
-		conf_fail(p, cfg->line, "primary \"%.64s\": name must be 1..%d characters from "
-			  "[A-Za-z0-9._-]", title, QU_NAME_MAX - 1);
+		conf_fail(p, cfg->line,
+		          "primary \"%.64s\": name must be 1..%d characters from "
+		          "[A-Za-z0-9._-]",
+		          title, QU_NAME_MAX - 1);
 	return 0;
 }
 
@@ -343,7 +345,7 @@ static int conf_from_cfg(cfg_t *cfg, struct conf_parse *p, struct sn_conf *c)
 	c->bind_count = cfg_size(cfg, "bind");
 	if (c->bind_count == 0 || c->bind_count > SN_BINDS_MAX) {
 		conf_fail(p, last_key_line(p->text, "bind"), "bind: needs 1..%d addresses",
-			  SN_BINDS_MAX);
+		          SN_BINDS_MAX);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < c->bind_count; i++)
@@ -370,40 +372,45 @@ static int conf_from_cfg(cfg_t *cfg, struct conf_parse *p, struct sn_conf *c)
 }
 
 #define HIDDEN_ANCHOR(p)                                                                           \
-	{.name = ANCHOR_KEY, .type = CFGT_INT, .simple_value.number = &(p)->anchor,                \
-	 .parsecb = on_hidden}
+	{                                                                                          \
+		.name = ANCHOR_KEY, .type = CFGT_INT, .simple_value.number = &(p)->anchor,         \
+		.parsecb = on_hidden                                                               \
+	}
 
 /* The table: one row per key, with its default. conf/vigil.conf documents each. */
 static int parse_text(const char *text, struct conf_parse *p, struct sn_conf *out)
 {
 	cfg_opt_t primary_opts[] = {
-		CFG_STR_CB("host", "127.0.0.1", CFGF_NONE, on_ip),
-		CFG_INT_CB("port", SN_DEFAULT_PRIMARY_PORT, CFGF_NONE, on_port),
-		CFG_INT_CB("quorum", SN_DEFAULT_QUORUM, CFGF_NONE, on_positive),
-		CFG_INT_CB("down-after-ms", QU_DEFAULT_DOWN_AFTER_MS, CFGF_NONE, on_positive),
-		CFG_INT_CB("failover-timeout-ms", QU_DEFAULT_FAILOVER_TIMEOUT_MS, CFGF_NONE,
-			   on_positive),
-		CFG_INT_CB("parallel-syncs", SN_DEFAULT_PARALLEL_SYNCS, CFGF_NONE, on_positive),
-		CFG_STR_CB("auth-user", "", CFGF_NONE, on_secret),
-		CFG_STR_CB("auth-pass", "", CFGF_NONE, on_secret),
-		HIDDEN_ANCHOR(p),
-		CFG_STR_LIST_CB(TITLE_HOOK_KEY, "{title}", CFGF_NONE, on_title),
-		CFG_END(),
+	    CFG_STR_CB("host", "127.0.0.1", CFGF_NONE, on_ip),
+	    CFG_INT_CB("port", SN_DEFAULT_PRIMARY_PORT, CFGF_NONE, on_port),
+	    CFG_INT_CB("quorum", SN_DEFAULT_QUORUM, CFGF_NONE, on_positive),
+	    CFG_INT_CB("down-after-ms", QU_DEFAULT_DOWN_AFTER_MS, CFGF_NONE, on_positive),
+	    CFG_INT_CB("failover-timeout-ms", QU_DEFAULT_FAILOVER_TIMEOUT_MS, CFGF_NONE,
+	               on_positive),
+	    CFG_INT_CB("parallel-syncs", SN_DEFAULT_PARALLEL_SYNCS, CFGF_NONE, on_positive),
+	    CFG_STR_CB("auth-user", "", CFGF_NONE, on_secret),
+	    CFG_STR_CB("auth-pass", "", CFGF_NONE, on_secret),
+	    HIDDEN_ANCHOR(p),
+	    CFG_STR_LIST_CB(TITLE_HOOK_KEY, "{title}", CFGF_NONE, on_title),
+	    CFG_END(),
 	};
 	cfg_opt_t opts[] = {
-		CFG_STR_LIST_CB("bind", "{127.0.0.1}", CFGF_NONE, on_bind),
-		CFG_INT_CB("port", SN_DEFAULT_PORT, CFGF_NONE, on_port),
-		CFG_STR_CB("dir", "/var/lib/vigil", CFGF_NONE, on_dir),
-		CFG_STR_CB("requirepass", "", CFGF_NONE, on_secret),
-		CFG_STR_CB("announce-ip", "", CFGF_NONE, on_ip_or_empty),
-		CFG_INT_CB("announce-port", 0, CFGF_NONE, on_port_or_zero),
-		CFG_STR_CB("log-level", "notice", CFGF_NONE, on_log_level),
-		CFG_STR_CB("logfile", "", CFGF_NONE, on_path),
-		CFG_INT_CB("maxclients", 10000, CFGF_NONE, on_maxclients),
-		{.name = "primary", .type = CFGT_SEC, .subopts = primary_opts,
-		 .flags = CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES, .validcb = on_primary_end},
-		HIDDEN_ANCHOR(p),
-		CFG_END(),
+	    CFG_STR_LIST_CB("bind", "{127.0.0.1}", CFGF_NONE, on_bind),
+	    CFG_INT_CB("port", SN_DEFAULT_PORT, CFGF_NONE, on_port),
+	    CFG_STR_CB("dir", "/var/lib/vigil", CFGF_NONE, on_dir),
+	    CFG_STR_CB("requirepass", "", CFGF_NONE, on_secret),
+	    CFG_STR_CB("announce-ip", "", CFGF_NONE, on_ip_or_empty),
+	    CFG_INT_CB("announce-port", 0, CFGF_NONE, on_port_or_zero),
+	    CFG_STR_CB("log-level", "notice", CFGF_NONE, on_log_level),
+	    CFG_STR_CB("logfile", "", CFGF_NONE, on_path),
+	    CFG_INT_CB("maxclients", 10000, CFGF_NONE, on_maxclients),
+	    {.name = "primary",
+	     .type = CFGT_SEC,
+	     .subopts = primary_opts,
+	     .flags = CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES,
+	     .validcb = on_primary_end},
+	    HIDDEN_ANCHOR(p),
+	    CFG_END(),
 	};
 	cfg_t *cfg = cfg_init(opts, CFGF_NONE);
 	if (cfg == NULL) {
@@ -443,12 +450,14 @@ static size_t comment_len(const char *start, const char *p)
  * libconfuse 3.3 miscounts lines after every comment and returns comment text as a token inside
  * a list, so comments are blanked out first, newlines kept. Strings follow libconfuse: "..." and
  * '...' with backslash escapes. '#' starts a comment anywhere outside a string (as in libconfuse:
- * "ab#cd" is ab), "//" and "/" "*" only where a word starts.
+ * "ab#cd" is ab), "//" and "/" "*" only where a word starts. Unterminated strings and block
+ * comments are errors.
  */
 static int blank_comments(char *text, struct conf_parse *p)
 {
 	char quote = 0;
 	int line = 1;
+	int quote_line = 0;
 	for (char *c = text; *c != '\0'; c++) {
 		line += *c == '\n';
 		if (quote != 0) {
@@ -460,6 +469,7 @@ static int blank_comments(char *text, struct conf_parse *p)
 		}
 		if (*c == '"' || *c == '\'') {
 			quote = *c;
+			quote_line = line;
 			continue;
 		}
 		size_t n = comment_len(text, c);
@@ -472,7 +482,11 @@ static int blank_comments(char *text, struct conf_parse *p)
 		blank(c, n);
 		c += n > 0 ? n - 1 : 0;
 	}
-	return 0;
+	if (quote == 0)
+		return 0;
+	/* Caught here: libconfuse 3.3 would echo a trailing backslash of it to stdout. */
+	conf_fail(p, quote_line, "unterminated string");
+	return -EINVAL;
 }
 
 int sn_conf_load_buf(const char *text, const char *name, struct sn_conf *out, struct sn_err *err)

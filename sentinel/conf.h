@@ -16,9 +16,9 @@
 #include "log.h"
 
 #define SN_BINDS_MAX 16
-#define SN_PATH_MAX 4096                  /* dir, logfile, incl. NUL */
-#define SN_CONF_FILE_SIZE_MAX (1u << 20)  /* bigger config files are refused */
-#define SN_CONF_INT_MAX 2147483647        /* ms, quorum, parallel-syncs: what the core accepts */
+#define SN_PATH_MAX 4096                 /* dir, logfile, incl. NUL */
+#define SN_CONF_FILE_SIZE_MAX (1u << 20) /* bigger config files are refused */
+#define SN_CONF_INT_MAX 2147483647       /* ms, quorum, parallel-syncs: what the core accepts */
 #define SN_CONF_MAXCLIENTS_MAX 1000000
 
 /* Defaults of a monitored primary's settings (also for SENTINEL MONITOR at runtime). */
@@ -30,33 +30,34 @@
 struct sn_conf {
 	char binds[SN_BINDS_MAX][QU_HOST_MAX]; /* IP literals, at least one, no duplicates */
 	size_t bind_count;
-	uint16_t port;                         /* 1..65535 */
-	char dir[SN_PATH_MAX];                 /* non-empty; the state file lives here */
-	char requirepass[QU_AUTH_MAX];         /* "": no AUTH required */
-	char announce_ip[QU_HOST_MAX];         /* "" or an IP literal */
-	uint16_t announce_port;                /* 0: announce port */
+	uint16_t port;                 /* 1..65535 */
+	char dir[SN_PATH_MAX];         /* non-empty; the state file lives here */
+	char requirepass[QU_AUTH_MAX]; /* "": no AUTH required */
+	char announce_ip[QU_HOST_MAX]; /* "" or an IP literal */
+	uint16_t announce_port;        /* 0: announce port */
 	enum sn_log_level log_level;
-	char logfile[SN_PATH_MAX];             /* "": stderr */
-	uint32_t maxclients;                   /* 1..SN_CONF_MAXCLIENTS_MAX */
+	char logfile[SN_PATH_MAX]; /* "": stderr */
+	uint32_t maxclients;       /* 1..SN_CONF_MAXCLIENTS_MAX */
 	size_t group_count;
-	struct qu_group_conf *groups;          /* malloc'd, in file order, names unique */
+	struct qu_group_conf *groups; /* malloc'd, in file order, names unique */
 };
 
 /*
  * Parse and validate the config file at path (at most SN_CONF_FILE_SIZE_MAX bytes). On success
  * fills *out (free it with sn_conf_free) and returns 0. On failure returns -EINVAL for a bad
  * config, -ENOMEM, or -errno of the failed read; *out is then zeroed (sn_conf_free-safe) and err
- * says what is wrong, e.g. "vigil.conf:12: primary \"a\": quorum: 0 is out of range (1..2147483647)".
+ * says what is wrong, e.g. "vigil.conf:12: primary \"a\": quorum: 0 is out of range
+ * (1..2147483647)".
  */
 int sn_conf_load_file(const char *path, struct sn_conf *out, struct sn_err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * The same from a NUL-terminated text; name stands for the file name in error messages. Comments
  * start with '#' (or "//", or are "/" "*" ... "*" "/") and are not part of strings.
  */
 int sn_conf_load_buf(const char *text, const char *name, struct sn_conf *out, struct sn_err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Release what a successful load allocated and zero *conf. NULL or a zeroed conf is fine. */
 void sn_conf_free(struct sn_conf *conf);

@@ -537,6 +537,14 @@ static void reader_feed(struct sn_reqparser *p, const char *data, size_t len)
 	p->req_bytes += len;
 }
 
+/* Redis looks for line ends with strchr() on its query buffer: a NUL hides what follows it
+ * (the request then waits until the line limit fails it). Same here. */
+static size_t c_string_len(const char *s, size_t n)
+{
+	const char *nul = memchr(s, '\0', n);
+	return nul != NULL ? (size_t)(nul - s) : n;
+}
+
 /*
  * Find the header line starting at p->pos: like Redis, look for '\r' and require one more byte
  * after it (normally '\n', not checked). Returns 1 with *cr set, 0 if incomplete, -1 if the
@@ -547,7 +555,7 @@ static int header_line(struct sn_reqparser *p, size_t *cr)
 	const char *start = p->in.data + p->pos;
 	size_t avail = p->in.len - p->pos;
 	size_t scan = avail < p->limits.inline_max_bytes ? avail : p->limits.inline_max_bytes;
-	const char *r = memchr(start, '\r', scan);
+	const char *r = memchr(start, '\r', c_string_len(start, scan));
 	if (r == NULL)
 		return avail > p->limits.inline_max_bytes ? -1 : 0;
 	if ((size_t)(r - start) + 1 >= avail)
@@ -840,7 +848,7 @@ static int step_inline(struct sn_reqparser *p, struct sn_req *req)
 	const char *start = p->in.data + p->pos;
 	size_t avail = p->in.len - p->pos;
 	size_t scan = avail < p->limits.inline_max_bytes + 1 ? avail : p->limits.inline_max_bytes + 1;
-	const char *nl = memchr(start, '\n', scan);
+	const char *nl = memchr(start, '\n', c_string_len(start, scan));
 	if (nl == NULL) {
 		if (avail > p->limits.inline_max_bytes)
 			return fail(p, "Protocol error: too big inline request");

@@ -183,7 +183,8 @@ static int add_listener(struct sn_server *s, const char *host, bool optional, st
 	struct sn_listener *l = &s->listeners[s->listener_count++];
 	l->fd = fd;
 	l->srv = s;
-	snprintf(l->addr, sizeof(l->addr), "%s:%u", host, (unsigned)bound);
+	snprintf(l->addr, sizeof(l->addr), strchr(host, ':') != NULL ? "[%s]:%u" : "%s:%u", host,
+		 (unsigned)bound);
 	/* Port 0: every further bind reuses the ephemeral port the first one got. */
 	s->port = bound;
 	ev_io_init(&l->io, listener_on_accept, fd, EV_READ);

@@ -19,16 +19,16 @@
 #include "quorum.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define TOKENS_MAX 5     /* keyword + the 4 fields of "monitor" */
-#define TOKEN_MAX 1024   /* decoded bytes of one field, incl. NUL */
-#define SHOWN_MAX 48     /* bytes of a field echoed in an error message */
+#define TOKENS_MAX 5   /* keyword + the 4 fields of "monitor" */
+#define TOKEN_MAX 1024 /* decoded bytes of one field, incl. NUL */
+#define SHOWN_MAX 48   /* bytes of a field echoed in an error message */
 #define HEADER "# vigil state file: written by vigil, do not edit while it runs\n"
 
 /* ---- settings (names from the QU_SETTINGS table) ---- */
 
 static const char *const setting_names[QU_SET_COUNT] = {
 #define SETTING_NAME(code, wire) [QU_SET_##code] = wire,
-	QU_SETTINGS(SETTING_NAME)
+    QU_SETTINGS(SETTING_NAME)
 #undef SETTING_NAME
 };
 
@@ -99,13 +99,13 @@ static void setting_put(struct qu_group_conf *c, enum qu_setting s, int64_t num,
 }
 
 static void setting_copy(struct qu_group_conf *dst, const struct qu_group_conf *src,
-			 enum qu_setting s)
+                         enum qu_setting s)
 {
 	setting_put(dst, s, setting_num(src, s), setting_is_str(s) ? setting_str(src, s) : "");
 }
 
 static bool setting_equal(const struct qu_group_conf *a, const struct qu_group_conf *b,
-			  enum qu_setting s)
+                          enum qu_setting s)
 {
 	if (setting_is_str(s))
 		return strcmp(setting_str(a, s), setting_str(b, s)) == 0;
@@ -320,7 +320,7 @@ static int dec_fail(struct dec *d, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	sn_err_set(d->err, "line %zu: %s%s%s", d->line, d->what, d->what[0] != '\0' ? ": " : "",
-		   msg);
+	           msg);
 	return -EINVAL;
 }
 
@@ -334,7 +334,7 @@ static int dec_nomem(struct dec *d)
 static const char *shown(const char *s, char out[SHOWN_MAX])
 {
 	size_t i = 0;
-	for (; s[i] != '\0' && i < SHOWN_MAX - 4; i++)
+	for (; i < SHOWN_MAX - 4 && s[i] != '\0'; i++)
 		out[i] = s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' ? s[i] : '?';
 	if (s[i] != '\0')
 		for (int k = 0; k < 3; k++)
@@ -428,7 +428,7 @@ static int read_bare(struct dec *d, const char **pp, const char *end, struct tok
 }
 
 static int split_line(struct dec *d, const char *p, const char *end, struct token *toks,
-		      size_t *count)
+                      size_t *count)
 {
 	size_t n = 0;
 	for (size_t i = 0; i <= TOKENS_MAX; i++) {
@@ -452,7 +452,7 @@ static int split_line(struct dec *d, const char *p, const char *end, struct toke
 
 /* Decimal, no sign, no leading zeros, min..max. */
 static int dec_num(struct dec *d, const char *field, const struct token *t, uint64_t min,
-		   uint64_t max, uint64_t *out)
+                   uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0;
 	bool ok = t->len > 0 && t->len <= 20 && (t->s[0] != '0' || t->len == 1);
@@ -468,7 +468,7 @@ static int dec_num(struct dec *d, const char *field, const struct token *t, uint
 	}
 	char buf[SHOWN_MAX];
 	return dec_fail(d, "%s: \"%s\" is not a number in %" PRIu64 "..%" PRIu64, field,
-			shown(t->s, buf), min, max);
+	                shown(t->s, buf), min, max);
 }
 
 static uint64_t name_hash(const char *s)
@@ -558,7 +558,7 @@ static int dec_live_group(struct dec *d, const struct token *t, struct sn_state_
 }
 
 static int dec_addr(struct dec *d, const struct token *host, const struct token *port,
-		    struct qu_addr *out)
+                    struct qu_addr *out)
 {
 	uint64_t p = 0;
 	if (host->len == 0 || host->len >= QU_HOST_MAX)
@@ -578,7 +578,7 @@ static int rec_version(struct dec *d, const struct token *a)
 		return dec_fail(d, "duplicate record");
 	if (strcmp(a[0].s, "1") != 0)
 		return dec_fail(d, "unsupported version \"%s\" (this vigil reads %d)",
-				shown(a[0].s, buf), SN_STATE_VERSION);
+		                shown(a[0].s, buf), SN_STATE_VERSION);
 	d->seen_version = true;
 	return 0;
 }
@@ -707,15 +707,15 @@ static const struct record {
 	bool named; /* the first field is a group name */
 	int (*decode)(struct dec *d, const struct token *fields);
 } records[] = {
-	{"version", 1, false, rec_version},
-	{"myid", 1, false, rec_myid},
-	{"current-epoch", 1, false, rec_current_epoch},
-	{"monitor", 4, true, rec_monitor},
-	{"remove", 1, true, rec_remove},
-	{"set", 3, true, rec_set},
-	{"address", 3, true, rec_address},
-	{"config-epoch", 2, true, rec_config_epoch},
-	{"known-replica", 3, true, rec_known_replica},
+    {"version", 1, false, rec_version},
+    {"myid", 1, false, rec_myid},
+    {"current-epoch", 1, false, rec_current_epoch},
+    {"monitor", 4, true, rec_monitor},
+    {"remove", 1, true, rec_remove},
+    {"set", 3, true, rec_set},
+    {"address", 3, true, rec_address},
+    {"config-epoch", 2, true, rec_config_epoch},
+    {"known-replica", 3, true, rec_known_replica},
 };
 
 static int decode_line(struct dec *d, const char *p, const char *eol)
@@ -805,7 +805,7 @@ static void runtime_base(const struct sn_state_group *sg, struct qu_group_conf *
 
 /* Add an effective group from base, with the state's records about it (sg may be NULL). */
 static int eff_add(struct sn_effective *eff, const struct qu_group_conf *base,
-		   const struct sn_state_group *sg)
+                   const struct sn_state_group *sg)
 {
 	struct sn_eff_group *e = &eff->groups[eff->group_count];
 	memset(e, 0, sizeof(*e));
@@ -831,13 +831,15 @@ static int eff_add(struct sn_effective *eff, const struct qu_group_conf *base,
 }
 
 static int apply_groups(const struct sn_conf *conf, const struct sn_state *st,
-			struct sn_effective *out, struct sn_err *err)
+                        struct sn_effective *out, struct sn_err *err)
 {
 	for (size_t i = 0; i < conf->group_count; i++) {
 		const struct sn_state_group *sg = state_group(st, conf->groups[i].name);
 		if (sg != NULL && sg->monitor) {
-			sn_err_set(err, "monitor \"%s\": the config file defines this group too; "
-					"remove it from one of them", sg->name);
+			sn_err_set(err,
+			           "monitor \"%s\": the config file defines this group too; "
+			           "remove it from one of them",
+			           sg->name);
 			return -EINVAL;
 		}
 		if (sg != NULL && sg->remove)
@@ -860,7 +862,7 @@ static int apply_groups(const struct sn_conf *conf, const struct sn_state *st,
 }
 
 int sn_state_apply(const struct sn_conf *conf, const struct sn_state *st, struct sn_effective *out,
-		   struct sn_err *err)
+                   struct sn_err *err)
 {
 	memset(out, 0, sizeof(*out));
 	size_t cap = conf->group_count;
@@ -888,7 +890,7 @@ void sn_effective_free(struct sn_effective *eff)
 /* ---- capture: live core - config -> state ---- */
 
 static int capture_push(struct sn_state *st, size_t *cap, const char *name,
-			struct sn_state_group **out)
+                        struct sn_state_group **out)
 {
 	int rc = groups_reserve(st, cap);
 	if (rc != 0)
@@ -901,7 +903,7 @@ static int capture_push(struct sn_state *st, size_t *cap, const char *name,
 }
 
 static int capture_replicas(const struct qu_core *core, const struct qu_group *grp,
-			    struct sn_state_group *sg)
+                            struct sn_state_group *sg)
 {
 	uint32_t n = grp->replica_count < QU_REPLICAS_MAX ? grp->replica_count : QU_REPLICAS_MAX;
 	if (n == 0)
@@ -918,7 +920,7 @@ static int capture_replicas(const struct qu_core *core, const struct qu_group *g
 }
 
 static int capture_group(const struct qu_core *core, const struct sn_conf *conf,
-			 const struct qu_group *grp, struct sn_state_group *sg)
+                         const struct qu_group *grp, struct sn_state_group *sg)
 {
 	const struct qu_group_conf *cg = sn_conf_group(conf, grp->conf.name);
 	struct qu_group_conf base;
@@ -987,6 +989,8 @@ int sn_state_capture(const struct qu_core *core, const struct sn_conf *conf, str
 
 static int state_path(char *buf, size_t size, const char *dir, const char *file)
 {
+	if (dir[0] == '\0') /* not "/vigil.state" by accident */
+		return -EINVAL;
 	int n = snprintf(buf, size, "%s/%s", dir, file);
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
@@ -1046,12 +1050,14 @@ int sn_state_write(const char *dir, const char *text, size_t len, struct sn_err 
 	char path[SN_PATH_MAX + 32];
 	char tmp[SN_PATH_MAX + 32];
 	const char *step = "";
-	if (state_path(path, sizeof(path), dir, SN_STATE_FILE) != 0 ||
-	    state_path(tmp, sizeof(tmp), dir, SN_STATE_TMP_FILE) != 0) {
-		sn_err_set(err, "state file in %.256s: path too long", dir);
-		return -ENAMETOOLONG;
+	int rc = state_path(path, sizeof(path), dir, SN_STATE_FILE);
+	if (rc == 0)
+		rc = state_path(tmp, sizeof(tmp), dir, SN_STATE_TMP_FILE);
+	if (rc != 0) {
+		sn_err_set(err, "state file in \"%.256s\": bad directory name", dir);
+		return rc;
 	}
-	int rc = write_tmp(tmp, text, len, &step);
+	rc = write_tmp(tmp, text, len, &step);
 	if (rc == 0 && rename(tmp, path) != 0) {
 		step = "rename";
 		rc = -errno;
@@ -1105,12 +1111,13 @@ static int read_fd(int fd, size_t max, char **text, size_t *len)
 int sn_state_read(const char *dir, char **text, size_t *len, struct sn_err *err)
 {
 	char path[SN_PATH_MAX + 32];
-	if (state_path(path, sizeof(path), dir, SN_STATE_FILE) != 0) {
-		sn_err_set(err, "state file in %.256s: path too long", dir);
-		return -ENAMETOOLONG;
+	int rc = state_path(path, sizeof(path), dir, SN_STATE_FILE);
+	if (rc != 0) {
+		sn_err_set(err, "state file in \"%.256s\": bad directory name", dir);
+		return rc;
 	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int rc = fd < 0 ? -errno : read_fd(fd, SN_STATE_SIZE_MAX, text, len);
+	rc = fd < 0 ? -errno : read_fd(fd, SN_STATE_SIZE_MAX, text, len);
 	if (fd >= 0)
 		close(fd);
 	if (rc == -ENOENT)

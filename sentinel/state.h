@@ -38,23 +38,23 @@ struct qu_core;
 #define SN_STATE_FILE "vigil.state"
 #define SN_STATE_TMP_FILE "vigil.state.tmp"
 #define SN_STATE_SIZE_MAX (64u << 20) /* sn_state_read refuses bigger files */
-#define SN_STATE_GROUPS_MAX 4096       /* distinct group names in one state file */
+#define SN_STATE_GROUPS_MAX 4096      /* distinct group names in one state file */
 
 /* Everything the state file says about one group name. */
 struct sn_state_group {
-	char name[QU_NAME_MAX];    /* non-empty */
-	bool monitor;              /* "monitor": added at runtime; never together with remove */
+	char name[QU_NAME_MAX]; /* non-empty */
+	bool monitor;           /* "monitor": added at runtime; never together with remove */
 	struct qu_addr monitor_addr;
-	uint32_t monitor_quorum;   /* >= 1 */
-	bool remove;               /* "remove": a config group removed at runtime; nothing else */
-	uint32_t set_mask;         /* bit (1u << enum qu_setting) per "set" record */
-	struct qu_group_conf set;  /* the "set" values; fields outside set_mask are unused */
+	uint32_t monitor_quorum;  /* >= 1 */
+	bool remove;              /* "remove": a config group removed at runtime; nothing else */
+	uint32_t set_mask;        /* bit (1u << enum qu_setting) per "set" record */
+	struct qu_group_conf set; /* the "set" values; fields outside set_mask are unused */
 	bool has_address;
 	struct qu_addr address;
 	bool has_config_epoch;
 	uint64_t config_epoch;
-	size_t replica_count;      /* <= QU_REPLICAS_MAX, no duplicates */
-	struct qu_addr *replicas;  /* malloc'd, file order */
+	size_t replica_count;     /* <= QU_REPLICAS_MAX, no duplicates */
+	struct qu_addr *replicas; /* malloc'd, file order */
 };
 
 struct sn_state {
@@ -67,11 +67,11 @@ struct sn_state {
 
 /* One effective group: what the core should monitor after a restart. */
 struct sn_eff_group {
-	struct qu_group_conf conf;  /* config or monitor record, with set and address applied */
-	bool runtime;               /* from a "monitor" record, not from the config file */
+	struct qu_group_conf conf; /* config or monitor record, with set and address applied */
+	bool runtime;              /* from a "monitor" record, not from the config file */
 	uint64_t config_epoch;
 	size_t replica_count;
-	struct qu_addr *replicas;   /* malloc'd (NULL when none) */
+	struct qu_addr *replicas; /* malloc'd (NULL when none) */
 };
 
 struct sn_effective {
@@ -87,7 +87,7 @@ struct sn_effective {
  * out of memory. On success *out is filled (release with sn_state_free); on error it is zeroed.
  */
 int sn_state_decode(const char *text, size_t len, struct sn_state *out, struct sn_err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * Render st in canonical order (header, version, myid, current-epoch, then per group: monitor or
@@ -97,7 +97,7 @@ int sn_state_decode(const char *text, size_t len, struct sn_state *out, struct s
  * decoding it: vigil never writes a state file it cannot read back).
  */
 int sn_state_encode(const struct sn_state *st, char **text, size_t *len)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Release what decode or capture allocated and zero *st. NULL or a zeroed state is fine. */
 void sn_state_free(struct sn_state *st);
@@ -110,7 +110,7 @@ void sn_state_free(struct sn_state *st);
  * On success fill *out (release with sn_effective_free); on error it is zeroed.
  */
 int sn_state_apply(const struct sn_conf *conf, const struct sn_state *st, struct sn_effective *out,
-		   struct sn_err *err) __attribute__((warn_unused_result));
+                   struct sn_err *err) __attribute__((warn_unused_result));
 
 /* Release what sn_state_apply allocated and zero *eff. NULL or a zeroed value is fine. */
 void sn_effective_free(struct sn_effective *eff);
@@ -124,16 +124,17 @@ void sn_effective_free(struct sn_effective *eff);
  * -ENOMEM, or -E2BIG (more than SN_STATE_GROUPS_MAX groups); *out zeroed on error.
  */
 int sn_state_capture(const struct qu_core *core, const struct sn_conf *conf, struct sn_state *out)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * Atomically replace <dir>/vigil.state with text: write <dir>/vigil.state.tmp (mode 0600, it holds
  * passwords), fsync, rename over the old file, fsync the directory. Returns 0 or -errno with err
- * filled; on failure the old file is untouched and the .tmp removed (when the failure was before
- * the rename).
+ * filled (-EINVAL for an empty dir, -ENAMETOOLONG); when the failure comes before the rename, the
+ * old file is untouched and the .tmp removed. A failed directory fsync leaves the new file in
+ * place.
  */
 int sn_state_write(const char *dir, const char *text, size_t len, struct sn_err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * Read <dir>/vigil.state into a malloc'd, NUL-terminated *text of *len bytes. Returns 0; -ENOENT
@@ -141,6 +142,6 @@ int sn_state_write(const char *dir, const char *text, size_t len, struct sn_err 
  * -EINVAL if it is not a regular file; other -errno. err is filled on every failure.
  */
 int sn_state_read(const char *dir, char **text, size_t *len, struct sn_err *err)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif

@@ -33,8 +33,8 @@ static void check_group(const struct sn_conf *c, size_t i)
 	const struct qu_group_conf *g = &c->groups[i];
 	size_t n = strnlen(g->name, sizeof(g->name));
 	check(n > 0 && n < sizeof(g->name));
-	check(strspn(g->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
-	      n);
+	check(strspn(g->name,
+	             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n);
 	for (size_t j = 0; j < i; j++)
 		check(strcmp(c->groups[j].name, g->name) != 0);
 	check(is_ip(g->addr.host));

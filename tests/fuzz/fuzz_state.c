@@ -35,7 +35,7 @@ static void check_group(const struct sn_state_group *g)
 	check(n > 0 && n < sizeof(g->name));
 	check(!(g->monitor && g->remove));
 	check(!g->remove || (g->set_mask == 0 && !g->has_address && !g->has_config_epoch &&
-			     g->replica_count == 0));
+	                     g->replica_count == 0));
 	check(g->set_mask < (1u << QU_SET_COUNT));
 	if (g->monitor) {
 		check_addr(&g->monitor_addr);
@@ -60,7 +60,7 @@ static void check_state(const struct sn_state *st)
 static void check_apply(const struct sn_state *st)
 {
 	static const char conf_text[] = "primary \"a\" { host = \"10.0.0.1\" }\n"
-					"primary \"b\" { host = \"::1\" quorum = 1 }\n";
+	                                "primary \"b\" { host = \"::1\" quorum = 1 }\n";
 	struct sn_conf conf;
 	struct sn_effective eff;
 	struct sn_err err;

@@ -8,10 +8,12 @@ start, and never talk to anything but 127.0.0.1.
 
 Environment: VIGIL (path of the vigil binary, default ./bin/vigil), VIGIL_SUT (`vigil`, default,
 or `redis-sentinel` to put the real Sentinel in the system-under-test seat), VIGIL_KEEP_TMP=1
-(keep temp dirs for post-mortems), REDIS_SERVER / REDIS_SENTINEL (binaries).
+(keep temp dirs for post-mortems), REDIS_SERVER / REDIS_SENTINEL (binaries). Run the suite with
+`/usr/bin/python3 tests/integration/run.py [name-pattern...]`.
 """
 
 import atexit
+import ctypes
 import fcntl
 import os
 import random
@@ -30,6 +32,8 @@ from resp import Reply, RespConn, fields, to_py
 
 REPO = Path(__file__).resolve().parents[2]
 VIGIL = os.environ.get('VIGIL') or str(REPO / 'bin' / 'vigil')
+if os.sep in VIGIL:
+    VIGIL = str(Path(VIGIL).resolve())   # children run in their own temp dirs
 SUT = os.environ.get('VIGIL_SUT', 'vigil')
 REDIS_SERVER = os.environ.get('REDIS_SERVER', 'redis-server')
 REDIS_SENTINEL = os.environ.get('REDIS_SENTINEL', 'redis-sentinel')
@@ -154,6 +158,26 @@ def _cleanup_all():
 atexit.register(_cleanup_all)
 
 
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)   # runs atexit, so children are reaped
+
+
+if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+
+_PR_SET_PDEATHSIG = 1
+try:
+    _libc = ctypes.CDLL(None, use_errno=True)
+except OSError:
+    _libc = None
+
+
+def _die_with_parent():
+    """In the child before exec: SIGKILL it if the test runner dies without cleaning up."""
+    if _libc is not None:
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
 def tail(path, max_bytes=4000):
     try:
         data = Path(path).read_bytes()
@@ -183,7 +207,8 @@ class Process:
             out.write(f'--- start {self.argv}\n'.encode())
             out.flush()
             self.popen = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=out,
-                                          stderr=subprocess.STDOUT, env=self.env, cwd=self.cwd)
+                                          stderr=subprocess.STDOUT, env=self.env, cwd=self.cwd,
+                                          preexec_fn=_die_with_parent)
         _procs.append(self)
 
     def alive(self):

@@ -37,25 +37,25 @@ static int load(const char *text, struct sn_conf *c, struct sn_err *e)
 
 /* The issue's example, verbatim. */
 static const char issue_example[] =
-	"bind = \"127.0.0.1\"          # list allowed: bind = {\"127.0.0.1\", \"::1\"}\n"
-	"port = 26379                # RESP port for clients and other watchers\n"
-	"dir = \"/var/lib/vigil\"      # state file lives here\n"
-	"requirepass = \"\"            # clients must AUTH when set\n"
-	"announce-ip = \"\"            # address other watchers should use for me\n"
-	"announce-port = 0\n"
-	"log-level = \"notice\"        # debug, verbose, notice, warning\n"
-	"logfile = \"\"                # empty: stderr\n"
-	"maxclients = 10000\n"
-	"primary \"mymaster\" {\n"
-	"    host = \"127.0.0.1\"\n"
-	"    port = 6379\n"
-	"    quorum = 2\n"
-	"    down-after-ms = 30000\n"
-	"    failover-timeout-ms = 180000\n"
-	"    parallel-syncs = 1\n"
-	"    auth-user = \"\"          # ACL user for the cache nodes\n"
-	"    auth-pass = \"\"\n"
-	"}\n";
+    "bind = \"127.0.0.1\"          # list allowed: bind = {\"127.0.0.1\", \"::1\"}\n"
+    "port = 26379                # RESP port for clients and other watchers\n"
+    "dir = \"/var/lib/vigil\"      # state file lives here\n"
+    "requirepass = \"\"            # clients must AUTH when set\n"
+    "announce-ip = \"\"            # address other watchers should use for me\n"
+    "announce-port = 0\n"
+    "log-level = \"notice\"        # debug, verbose, notice, warning\n"
+    "logfile = \"\"                # empty: stderr\n"
+    "maxclients = 10000\n"
+    "primary \"mymaster\" {\n"
+    "    host = \"127.0.0.1\"\n"
+    "    port = 6379\n"
+    "    quorum = 2\n"
+    "    down-after-ms = 30000\n"
+    "    failover-timeout-ms = 180000\n"
+    "    parallel-syncs = 1\n"
+    "    auth-user = \"\"          # ACL user for the cache nodes\n"
+    "    auth-pass = \"\"\n"
+    "}\n";
 
 static void assert_root_defaults(const struct sn_conf *c)
 {
@@ -134,24 +134,24 @@ static void test_conf_every_key_is_read(void)
 	struct sn_conf c;
 	struct sn_err e;
 	const char *text = "bind = {\"10.0.0.1\", \"::1\", \"0.0.0.0\"}\n"
-			   "port = 1\n"
-			   "dir = \"/tmp/v\"\n"
-			   "requirepass = 'secret${X}'\n"
-			   "announce-ip = \"fe80::1\"\n"
-			   "announce-port = 65535\n"
-			   "log-level = \"WARNING\"\n"
-			   "logfile = \"/var/log/vigil.log\"\n"
-			   "maxclients = 1000000\n"
-			   "primary \"a.b-C_9\" {\n"
-			   "  host = \"10.1.2.3\"\n"
-			   "  port = 65535\n"
-			   "  quorum = 2147483647\n"
-			   "  down-after-ms = 1\n"
-			   "  failover-timeout-ms = 2147483647\n"
-			   "  parallel-syncs = 7\n"
-			   "  auth-user = \"u\"\n"
-			   "  auth-pass = \"p\\\"w\"\n"
-			   "}\n";
+	                   "port = 1\n"
+	                   "dir = \"/tmp/v\"\n"
+	                   "requirepass = 'secret${X}'\n"
+	                   "announce-ip = \"fe80::1\"\n"
+	                   "announce-port = 65535\n"
+	                   "log-level = \"WARNING\"\n"
+	                   "logfile = \"/var/log/vigil.log\"\n"
+	                   "maxclients = 1000000\n"
+	                   "primary \"a.b-C_9\" {\n"
+	                   "  host = \"10.1.2.3\"\n"
+	                   "  port = 65535\n"
+	                   "  quorum = 2147483647\n"
+	                   "  down-after-ms = 1\n"
+	                   "  failover-timeout-ms = 2147483647\n"
+	                   "  parallel-syncs = 7\n"
+	                   "  auth-user = \"u\"\n"
+	                   "  auth-pass = \"p\\\"w\"\n"
+	                   "}\n";
 
 	int rc = load(text, &c, &e);
 
@@ -187,8 +187,8 @@ static void test_conf_groups_keep_file_order_and_own_settings(void)
 	struct sn_conf c;
 	struct sn_err e;
 	const char *text = "primary \"z\" { host = \"10.0.0.3\" quorum = 1 }\n"
-			   "primary \"a\" { port = 7000 }\n"
-			   "primary \"m\" {}\n";
+	                   "primary \"a\" { port = 7000 }\n"
+	                   "primary \"m\" {}\n";
 
 	int rc = load(text, &c, &e);
 
@@ -228,12 +228,12 @@ static void test_conf_comment_chars_in_strings_are_kept(void)
 	struct sn_conf c;
 	struct sn_err e;
 	const char *text = "requirepass = \"a#b//c/*d*/\" # trailing\n"
-			   "logfile = '/x#y' // trailing\n"
-			   "dir = /var//lib/vigil /* trailing */\n"
-			   "primary \"g\" {\n"
-			   "  auth-pass = \"q\\\"#\\\\\" # escaped quote and backslash\n"
-			   "  auth-user = 'it\\'s#'\n"
-			   "}\n";
+	                   "logfile = '/x#y' // trailing\n"
+	                   "dir = /var//lib/vigil /* trailing */\n"
+	                   "primary \"g\" {\n"
+	                   "  auth-pass = \"q\\\"#\\\\\" # escaped quote and backslash\n"
+	                   "  auth-user = 'it\\'s#'\n"
+	                   "}\n";
 
 	int rc = load(text, &c, &e);
 
@@ -252,10 +252,10 @@ static void test_conf_comments_inside_lists_and_sections(void)
 	struct sn_conf c;
 	struct sn_err e;
 	const char *text = "bind = {\n"
-			   "  \"127.0.0.1\", # loopback\n"
-			   "  # \"10.0.0.1\",\n"
-			   "  \"::1\" // v6\n"
-			   "}\n";
+	                   "  \"127.0.0.1\", # loopback\n"
+	                   "  # \"10.0.0.1\",\n"
+	                   "  \"::1\" // v6\n"
+	                   "}\n";
 
 	int rc = load(text, &c, &e);
 
@@ -296,13 +296,14 @@ static void test_conf_accepts_values_at_their_limits(void)
 	pass[sizeof(pass) - 1] = '\0';
 	memset(dir, 'd', sizeof(dir) - 1);
 	dir[sizeof(dir) - 1] = '\0';
-	snprintf(text, sizeof(text),
-		 "dir = \"%s\"\nrequirepass = \"%s\"\nbind = {\"10.0.0.1\", \"10.0.0.2\", "
-		 "\"10.0.0.3\", \"10.0.0.4\", \"10.0.0.5\", \"10.0.0.6\", \"10.0.0.7\", \"10.0.0.8\", "
-		 "\"10.0.0.9\", \"10.0.0.10\", \"10.0.0.11\", \"10.0.0.12\", \"10.0.0.13\", "
-		 "\"10.0.0.14\", \"10.0.0.15\", \"10.0.0.16\"}\n"
-		 "primary \"%s\" { auth-pass = \"%s\" }\n",
-		 dir, pass, name, pass);
+	snprintf(
+	    text, sizeof(text),
+	    "dir = \"%s\"\nrequirepass = \"%s\"\nbind = {\"10.0.0.1\", \"10.0.0.2\", "
+	    "\"10.0.0.3\", \"10.0.0.4\", \"10.0.0.5\", \"10.0.0.6\", \"10.0.0.7\", \"10.0.0.8\", "
+	    "\"10.0.0.9\", \"10.0.0.10\", \"10.0.0.11\", \"10.0.0.12\", \"10.0.0.13\", "
+	    "\"10.0.0.14\", \"10.0.0.15\", \"10.0.0.16\"}\n"
+	    "primary \"%s\" { auth-pass = \"%s\" }\n",
+	    dir, pass, name, pass);
 
 	int rc = load(text, &c, &e);
 
@@ -326,83 +327,87 @@ struct bad_case {
 #define SEC(body) "primary \"a\" {\n" body "}\n"
 
 static const struct bad_case bad_cases[] = {
-	{"unknown root key", "port = 1\nnope = 2\n", 2, "no such option 'nope'"},
-	{"unknown key in section", SEC("  host = \"1.2.3.4\"\n  colour = 1\n"), 3,
-	 "primary \"a\": no such option 'colour'"},
-	{"root key inside a section", SEC("  bind = \"::1\"\n"), 2, "no such option 'bind'"},
-	{"section key at root", "quorum = 2\n", 1, "no such option 'quorum'"},
-	{"string for a number", "port = \"abc\"\n", 1, "port: \"abc\" is not a whole number"},
-	{"hex number", "maxclients = 0x10\n", 1, "maxclients: \"0x10\" is not a whole number"},
-	{"octal-looking number is decimal or nothing", "port = 1.5\n", 1, "not a whole number"},
-	{"list for a number", "port = {1, 2}\n", 1, "unexpected token"},
-	{"root port 0", "\n\nport = 0\n", 3, "port: 0 is out of range (1..65535)"},
-	{"root port 65536", "port = 65536\n", 1, "port: 65536 is out of range (1..65535)"},
-	{"announce-port 65536", "announce-port = 65536\n", 1, "announce-port: 65536 is out of range"},
-	{"maxclients 0", "maxclients = 0\n", 1, "maxclients: 0 is out of range (1..1000000)"},
-	{"huge number", "maxclients = 99999999999999999999999\n", 1,
-	 "maxclients: 99999999999999999999999 is out of range"},
-	{"quorum 0", SEC("  host = \"10.0.0.1\"\n\n  quorum = 0\n"), 4,
-	 "primary \"a\": quorum: 0 is out of range (1..2147483647)"},
-	{"quorum negative", SEC("  quorum = -1\n"), 2, "quorum: -1 is out of range"},
-	{"quorum too big", SEC("  quorum = 2147483648\n"), 2, "quorum: 2147483648 is out of range"},
-	{"down-after-ms 0", SEC("  down-after-ms = 0\n"), 2, "primary \"a\": down-after-ms: 0 is out"},
-	{"failover-timeout-ms 0", SEC("  failover-timeout-ms = 0\n"), 2,
-	 "primary \"a\": failover-timeout-ms: 0 is out of range"},
-	{"parallel-syncs 0", SEC("  parallel-syncs = 0\n"), 2, "parallel-syncs: 0 is out of range"},
-	{"primary port 0", SEC("  port = 0\n"), 2, "primary \"a\": port: 0 is out of range"},
-	{"primary port 70000", SEC("  port = 70000\n"), 2, "port: 70000 is out of range (1..65535)"},
-	{"duplicate primary name", "primary \"a\" {}\nprimary \"b\" {}\n\nprimary \"a\" {}\n", 4,
-	 "primary \"a\": duplicate primary name"},
-	{"bad log-level", "log-level = \"loud\"\n", 1,
-	 "log-level: \"loud\" is not one of debug, verbose, notice, warning"},
-	{"missing title", "port = 1\nprimary {\n}\n", 2, "missing title for section 'primary'"},
-	{"hostname refused", SEC("  host = \"localhost\"\n"), 2,
-	 "primary \"a\": host: \"localhost\" is not an IPv4 or IPv6 address"},
-	{"bad IPv4", SEC("  host = \"10.0.0.256\"\n"), 2, "host: \"10.0.0.256\" is not an IPv4"},
-	{"empty host", SEC("  host = \"\"\n"), 2, "host: \"\" is not an IPv4 or IPv6 address"},
-	{"name with space", "primary \"a b\" {\n}\n", 1,
-	 "primary \"a b\": name must be 1..127 characters from [A-Za-z0-9._-]"},
-	{"name with slash", "port = 1\nprimary \"a/b\" {}\n", 2, "name must be 1..127 characters"},
-	{"empty name", "primary \"\" {}\n", 1, "primary \"\": name must be"},
-	{"name too long",
-	 "primary \"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
-	 "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn\" {}\n",
-	 1, "name must be 1..127 characters"},
-	{"auth-pass too long",
-	 SEC("  auth-pass = \"pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"
-	     "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"
-	     "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"
-	     "pppppppppppppppppppp\"\n"),
-	 2, "primary \"a\": auth-pass: too long (at most 255 bytes)"},
-	{"empty dir", "dir = \"\"\n", 1, "dir: must not be empty"},
-	{"bind hostname", "bind = {\"127.0.0.1\",\n \"example.com\"}\n", 2,
-	 "bind: \"example.com\" is not an IPv4 or IPv6 address"},
-	{"bind duplicate", "bind = {\"::1\", \"::1\"}\n", 1, "bind: \"::1\" is listed twice"},
-	{"bind appended duplicate", "bind += \"127.0.0.1\"\n", 1, "bind: \"127.0.0.1\" is listed twice"},
-	{"bind empty", "port = 1\n\n  bind = {}\nport = 2\n", 3, "bind: needs 1..16 addresses"},
-	{"bind 17 addresses",
-	 "bind = {\"10.0.0.1\", \"10.0.0.2\", \"10.0.0.3\", \"10.0.0.4\", \"10.0.0.5\", \"10.0.0.6\", "
-	 "\"10.0.0.7\", \"10.0.0.8\", \"10.0.0.9\", \"10.0.0.10\", \"10.0.0.11\", \"10.0.0.12\", "
-	 "\"10.0.0.13\", \"10.0.0.14\", \"10.0.0.15\", \"10.0.0.16\",\n \"10.0.0.17\"}\n",
-	 2, "bind: more than 16 addresses"},
-	{"announce-ip hostname", "announce-ip = \"me.example\"\n", 1, "announce-ip: \"me.example\""},
-	{"unterminated block comment", "port = 1\n/* no end\nport = 2\n", 2,
-	 "unterminated /* comment"},
-	{"hidden anchor key", "\"vigil parse anchor\" = 1\n", 1, "no such option"},
-	{"include is not a key", "include(\"/etc/passwd\")\n", 1, "no such option 'include'"},
-	{"value without key", "= 1\n", 1, "unexpected token"},
+    {"unknown root key", "port = 1\nnope = 2\n", 2, "no such option 'nope'"},
+    {"unknown key in section", SEC("  host = \"1.2.3.4\"\n  colour = 1\n"), 3,
+     "primary \"a\": no such option 'colour'"},
+    {"root key inside a section", SEC("  bind = \"::1\"\n"), 2, "no such option 'bind'"},
+    {"section key at root", "quorum = 2\n", 1, "no such option 'quorum'"},
+    {"string for a number", "port = \"abc\"\n", 1, "port: \"abc\" is not a whole number"},
+    {"hex number", "maxclients = 0x10\n", 1, "maxclients: \"0x10\" is not a whole number"},
+    {"octal-looking number is decimal or nothing", "port = 1.5\n", 1, "not a whole number"},
+    {"list for a number", "port = {1, 2}\n", 1, "unexpected token"},
+    {"root port 0", "\n\nport = 0\n", 3, "port: 0 is out of range (1..65535)"},
+    {"root port 65536", "port = 65536\n", 1, "port: 65536 is out of range (1..65535)"},
+    {"announce-port 65536", "announce-port = 65536\n", 1, "announce-port: 65536 is out of range"},
+    {"maxclients 0", "maxclients = 0\n", 1, "maxclients: 0 is out of range (1..1000000)"},
+    {"huge number", "maxclients = 99999999999999999999999\n", 1,
+     "maxclients: 99999999999999999999999 is out of range"},
+    {"quorum 0", SEC("  host = \"10.0.0.1\"\n\n  quorum = 0\n"), 4,
+     "primary \"a\": quorum: 0 is out of range (1..2147483647)"},
+    {"quorum negative", SEC("  quorum = -1\n"), 2, "quorum: -1 is out of range"},
+    {"quorum too big", SEC("  quorum = 2147483648\n"), 2, "quorum: 2147483648 is out of range"},
+    {"down-after-ms 0", SEC("  down-after-ms = 0\n"), 2, "primary \"a\": down-after-ms: 0 is out"},
+    {"failover-timeout-ms 0", SEC("  failover-timeout-ms = 0\n"), 2,
+     "primary \"a\": failover-timeout-ms: 0 is out of range"},
+    {"parallel-syncs 0", SEC("  parallel-syncs = 0\n"), 2, "parallel-syncs: 0 is out of range"},
+    {"primary port 0", SEC("  port = 0\n"), 2, "primary \"a\": port: 0 is out of range"},
+    {"primary port 70000", SEC("  port = 70000\n"), 2, "port: 70000 is out of range (1..65535)"},
+    {"duplicate primary name", "primary \"a\" {}\nprimary \"b\" {}\n\nprimary \"a\" {}\n", 4,
+     "primary \"a\": duplicate primary name"},
+    {"bad log-level", "log-level = \"loud\"\n", 1,
+     "log-level: \"loud\" is not one of debug, verbose, notice, warning"},
+    {"missing title", "port = 1\nprimary {\n}\n", 2, "missing title for section 'primary'"},
+    {"hostname refused", SEC("  host = \"localhost\"\n"), 2,
+     "primary \"a\": host: \"localhost\" is not an IPv4 or IPv6 address"},
+    {"bad IPv4", SEC("  host = \"10.0.0.256\"\n"), 2, "host: \"10.0.0.256\" is not an IPv4"},
+    {"empty host", SEC("  host = \"\"\n"), 2, "host: \"\" is not an IPv4 or IPv6 address"},
+    {"name with space", "primary \"a b\" {\n}\n", 1,
+     "primary \"a b\": name must be 1..127 characters from [A-Za-z0-9._-]"},
+    {"name with slash", "port = 1\nprimary \"a/b\" {}\n", 2, "name must be 1..127 characters"},
+    {"empty name", "primary \"\" {}\n", 1, "primary \"\": name must be"},
+    {"name too long",
+     "primary "
+     "\"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+     "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn\" {}\n",
+     1, "name must be 1..127 characters"},
+    {"auth-pass too long",
+     SEC("  auth-pass = \"pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"
+         "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"
+         "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"
+         "pppppppppppppppppppp\"\n"),
+     2, "primary \"a\": auth-pass: too long (at most 255 bytes)"},
+    {"empty dir", "dir = \"\"\n", 1, "dir: must not be empty"},
+    {"bind hostname", "bind = {\"127.0.0.1\",\n \"example.com\"}\n", 2,
+     "bind: \"example.com\" is not an IPv4 or IPv6 address"},
+    {"bind duplicate", "bind = {\"::1\", \"::1\"}\n", 1, "bind: \"::1\" is listed twice"},
+    {"bind appended duplicate", "bind += \"127.0.0.1\"\n", 1,
+     "bind: \"127.0.0.1\" is listed twice"},
+    {"bind empty", "port = 1\n\n  bind = {}\nport = 2\n", 3, "bind: needs 1..16 addresses"},
+    {"bind 17 addresses",
+     "bind = {\"10.0.0.1\", \"10.0.0.2\", \"10.0.0.3\", \"10.0.0.4\", \"10.0.0.5\", \"10.0.0.6\", "
+     "\"10.0.0.7\", \"10.0.0.8\", \"10.0.0.9\", \"10.0.0.10\", \"10.0.0.11\", \"10.0.0.12\", "
+     "\"10.0.0.13\", \"10.0.0.14\", \"10.0.0.15\", \"10.0.0.16\",\n \"10.0.0.17\"}\n",
+     2, "bind: more than 16 addresses"},
+    {"announce-ip hostname", "announce-ip = \"me.example\"\n", 1, "announce-ip: \"me.example\""},
+    {"unterminated block comment", "port = 1\n/* no end\nport = 2\n", 2, "unterminated /* comment"},
+    {"unterminated single-quoted string", "port = 1\nrequirepass = 'abc\\\n\n", 2,
+     "unterminated string"},
+    {"unterminated double-quoted string", "dir = \"/x\n\nport = 2\n", 1, "unterminated string"},
+    {"hidden anchor key", "\"vigil parse anchor\" = 1\n", 1, "no such option"},
+    {"include is not a key", "include(\"/etc/passwd\")\n", 1, "no such option 'include'"},
+    {"value without key", "= 1\n", 1, "unexpected token"},
 };
 
 /* Comments of every kind before the error: the line must still be right. */
 static const struct bad_case comment_cases[] = {
-	{"after # comments", "# one\n# two\n\n# three\nport = 0\n", 5, "port: 0 is out of range"},
-	{"after trailing comments", "port = 1 # a\nport = 2 // b\nport = 0 /* c */\n", 3,
-	 "port: 0 is out"},
-	{"after a multi-line block comment", "/*\n * x\n */\nport = 0\n", 4, "port: 0 is out"},
-	{"after a multi-line string", "requirepass = \"a\nb\n\"\nport = 0\n", 4, "port: 0 is out"},
-	{"in a section after comments",
-	 "# c\nprimary \"a\" { # c\n  # c\n  host = \"10.0.0.1\" # c\n  quorum = 0 # c\n}\n", 5,
-	 "primary \"a\": quorum: 0 is out of range"},
+    {"after # comments", "# one\n# two\n\n# three\nport = 0\n", 5, "port: 0 is out of range"},
+    {"after trailing comments", "port = 1 # a\nport = 2 // b\nport = 0 /* c */\n", 3,
+     "port: 0 is out"},
+    {"after a multi-line block comment", "/*\n * x\n */\nport = 0\n", 4, "port: 0 is out"},
+    {"after a multi-line string", "requirepass = \"a\nb\n\"\nport = 0\n", 4, "port: 0 is out"},
+    {"in a section after comments",
+     "# c\nprimary \"a\" { # c\n  # c\n  host = \"10.0.0.1\" # c\n  quorum = 0 # c\n}\n", 5,
+     "primary \"a\": quorum: 0 is out of range"},
 };
 
 static void check_bad_case(const struct bad_case *bc)
@@ -516,21 +521,21 @@ static void test_conf_load_file_refuses_nul_and_huge_files(void)
 }
 
 CU_TestInfo conf_tests[] = {
-	{"empty text gives all defaults", test_conf_empty_text_gives_defaults},
-	{"issue example parses", test_conf_issue_example_parses},
-	{"conf/vigil.conf parses to the defaults", test_conf_example_file_parses_to_defaults},
-	{"every key is read", test_conf_every_key_is_read},
-	{"groups keep file order", test_conf_groups_keep_file_order_and_own_settings},
-	{"group defaults helper matches the table", test_conf_group_defaults_helper_matches_table},
-	{"comment chars in strings are kept", test_conf_comment_chars_in_strings_are_kept},
-	{"comments inside lists", test_conf_comments_inside_lists_and_sections},
-	{"${VAR} expands in double quotes only", test_conf_env_expands_in_double_quotes_only},
-	{"values at their limits are accepted", test_conf_accepts_values_at_their_limits},
-	{"each error class names line and key", test_conf_rejects_each_error_class_with_line_and_key},
-	{"line numbers survive comments", test_conf_line_numbers_survive_comments},
-	{"errors do not reveal secrets", test_conf_error_does_not_reveal_secret},
-	{"missing file is -ENOENT", test_conf_load_file_missing_is_enoent},
-	{"file errors name the file and line", test_conf_load_file_reports_file_name_and_line},
-	{"NUL bytes and huge files are refused", test_conf_load_file_refuses_nul_and_huge_files},
-	CU_TEST_INFO_NULL,
+    {"empty text gives all defaults", test_conf_empty_text_gives_defaults},
+    {"issue example parses", test_conf_issue_example_parses},
+    {"conf/vigil.conf parses to the defaults", test_conf_example_file_parses_to_defaults},
+    {"every key is read", test_conf_every_key_is_read},
+    {"groups keep file order", test_conf_groups_keep_file_order_and_own_settings},
+    {"group defaults helper matches the table", test_conf_group_defaults_helper_matches_table},
+    {"comment chars in strings are kept", test_conf_comment_chars_in_strings_are_kept},
+    {"comments inside lists", test_conf_comments_inside_lists_and_sections},
+    {"${VAR} expands in double quotes only", test_conf_env_expands_in_double_quotes_only},
+    {"values at their limits are accepted", test_conf_accepts_values_at_their_limits},
+    {"each error class names line and key", test_conf_rejects_each_error_class_with_line_and_key},
+    {"line numbers survive comments", test_conf_line_numbers_survive_comments},
+    {"errors do not reveal secrets", test_conf_error_does_not_reveal_secret},
+    {"missing file is -ENOENT", test_conf_load_file_missing_is_enoent},
+    {"file errors name the file and line", test_conf_load_file_reports_file_name_and_line},
+    {"NUL bytes and huge files are refused", test_conf_load_file_refuses_nul_and_huge_files},
+    CU_TEST_INFO_NULL,
 };

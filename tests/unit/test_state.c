@@ -55,34 +55,32 @@ static int decode_str(const char *text, struct sn_state *st, struct sn_err *err)
 }
 
 /* The canonical rendering of a state with every kind of record. */
-static const char golden[] =
-	"# vigil state file: written by vigil, do not edit while it runs\n"
-	"version 1\n"
-	"myid " MYID "\n"
-	"current-epoch 42\n"
-	"remove old\n"
-	"set cache-a quorum 3\n"
-	"set cache-a auth-pass \"s3cr\\\"et\\\\ \\n\\x01\\xff\"\n"
-	"address cache-a 10.0.0.9 7000\n"
-	"config-epoch cache-a 41\n"
-	"known-replica cache-a 10.0.0.10 6379\n"
-	"known-replica cache-a fe80::1 6380\n"
-	"monitor \"odd name\" 10.1.1.1 6379 1\n"
-	"set \"odd name\" down-after-milliseconds 5000\n"
-	"set \"odd name\" failover-timeout 9223372036854775807\n"
-	"set \"odd name\" parallel-syncs 4294967295\n"
-	"set \"odd name\" auth-pass \"\"\n"
-	"set \"odd name\" auth-user \"\"\n"
-	"config-epoch \"odd name\" 18446744073709551615\n"
-	"known-replica \"odd name\" replica.example 1\n";
+static const char golden[] = "# vigil state file: written by vigil, do not edit while it runs\n"
+                             "version 1\n"
+                             "myid " MYID "\n"
+                             "current-epoch 42\n"
+                             "remove old\n"
+                             "set cache-a quorum 3\n"
+                             "set cache-a auth-pass \"s3cr\\\"et\\\\ \\n\\x01\\xff\"\n"
+                             "address cache-a 10.0.0.9 7000\n"
+                             "config-epoch cache-a 41\n"
+                             "known-replica cache-a 10.0.0.10 6379\n"
+                             "known-replica cache-a fe80::1 6380\n"
+                             "monitor \"odd name\" 10.1.1.1 6379 1\n"
+                             "set \"odd name\" down-after-milliseconds 5000\n"
+                             "set \"odd name\" failover-timeout 9223372036854775807\n"
+                             "set \"odd name\" parallel-syncs 4294967295\n"
+                             "set \"odd name\" auth-pass \"\"\n"
+                             "set \"odd name\" auth-user \"\"\n"
+                             "config-epoch \"odd name\" 18446744073709551615\n"
+                             "known-replica \"odd name\" replica.example 1\n";
 
 static bool addr_eq(const struct qu_addr *a, const struct qu_addr *b)
 {
 	return a->port == b->port && strcmp(a->host, b->host) == 0;
 }
 
-static bool settings_eq(const struct qu_group_conf *a, const struct qu_group_conf *b,
-			uint32_t mask)
+static bool settings_eq(const struct qu_group_conf *a, const struct qu_group_conf *b, uint32_t mask)
 {
 	bool eq = true;
 	if (mask & BIT(QU_SET_DOWN_AFTER))
@@ -103,9 +101,9 @@ static bool settings_eq(const struct qu_group_conf *a, const struct qu_group_con
 static bool group_eq(const struct sn_state_group *a, const struct sn_state_group *b)
 {
 	bool eq = strcmp(a->name, b->name) == 0 && a->monitor == b->monitor &&
-		  a->remove == b->remove && a->set_mask == b->set_mask &&
-		  a->has_address == b->has_address && a->has_config_epoch == b->has_config_epoch &&
-		  a->replica_count == b->replica_count;
+	          a->remove == b->remove && a->set_mask == b->set_mask &&
+	          a->has_address == b->has_address && a->has_config_epoch == b->has_config_epoch &&
+	          a->replica_count == b->replica_count;
 	if (eq && a->monitor)
 		eq = addr_eq(&a->monitor_addr, &b->monitor_addr) &&
 		     a->monitor_quorum == b->monitor_quorum;
@@ -301,8 +299,8 @@ static void test_state_minimal_and_commented_files(void)
 	struct sn_err e;
 
 	int rc = decode_str("# hi\n\n  \t\n# version 2\nversion 1\n  # indented comment\n"
-			    "\t current-epoch\t 7  \n",
-			    &st, &e);
+	                    "\t current-epoch\t 7  \n",
+	                    &st, &e);
 
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
 	CU_ASSERT_FALSE(st.has_myid);
@@ -321,75 +319,73 @@ struct bad_case {
 #define V "version 1\n"
 
 static const struct bad_case bad_cases[] = {
-	{"empty", "", 0, "no \"version 1\" record"},
-	{"only comments", "# x\n\n", 0, "no \"version 1\" record"},
-	{"no final newline", V "current-epoch 1", 2, "no newline at the end"},
-	{"CRLF", "version 1\r\n", 1, "control or non-ASCII byte 0x0d"},
-	{"version 2", "version 2\n", 1, "unsupported version \"2\""},
-	{"version 01", "version 01\n", 1, "unsupported version"},
-	{"record before version", "# c\ncurrent-epoch 1\nversion 1\n", 2, "expected \"version 1\""},
-	{"duplicate version", V V, 2, "version: duplicate record"},
-	{"unknown record", V "vote a 1\n", 2, "unknown record \"vote\""},
-	{"keyword case", V "Monitor a 10.0.0.1 1 1\n", 2, "unknown record \"Monitor\""},
-	{"monitor arity", V "monitor a 10.0.0.1 6379\n", 2, "monitor: 3 fields, expected 4"},
-	{"too many fields", V "monitor a 10.0.0.1 6379 2 x\n", 2, "too many fields"},
-	{"remove arity", V "remove\n", 2, "remove: 0 fields, expected 1"},
-	{"bad number", V "current-epoch 12x\n", 2, "current-epoch: epoch: \"12x\" is not a number"},
-	{"negative", V "current-epoch -1\n", 2, "\"-1\" is not a number"},
-	{"plus sign", V "current-epoch +1\n", 2, "\"+1\" is not a number"},
-	{"leading zero", V "current-epoch 01\n", 2, "\"01\" is not a number"},
-	{"huge epoch", V "current-epoch 18446744073709551616\n", 2, "is not a number in 0.."},
-	{"very long number", V "current-epoch 000000000000000000000000000000000000001\n", 2,
-	 "is not a number"},
-	{"quoted number is fine but empty is not", V "current-epoch \"\"\n", 2, "\"\" is not a num"},
-	{"duplicate current-epoch", V "current-epoch 1\ncurrent-epoch 1\n", 3, "duplicate record"},
-	{"short myid", V "myid 0123456789abcdef0123456789abcdef0123456\n", 2,
-	 "myid: must be 40 hex digits"},
-	{"non-hex myid", V "myid 0123456789abcdef0123456789abcdef0123456g\n", 2, "40 hex digits"},
-	{"duplicate myid", V "myid " MYID "\nmyid " MYID "\n", 3, "myid: duplicate record"},
-	{"monitor port 0", V "monitor a 10.0.0.1 0 2\n", 2,
-	 "monitor \"a\": port: \"0\" is not a number in 1..65535"},
-	{"monitor port 65536", V "monitor a 10.0.0.1 65536 2\n", 2, "port: \"65536\""},
-	{"monitor quorum 0", V "monitor a 10.0.0.1 6379 0\n", 2,
-	 "quorum: \"0\" is not a number in 1..4294967295"},
-	{"monitor quorum too big", V "monitor a 10.0.0.1 6379 4294967296\n", 2, "quorum:"},
-	{"monitor empty host", V "monitor a \"\" 6379 1\n", 2, "address must be 1..255 bytes"},
-	{"duplicate monitor", V "monitor a 10.0.0.1 1 1\nmonitor a 10.0.0.1 1 1\n", 3,
-	 "monitor \"a\": duplicate record"},
-	{"monitor of a removed group", V "remove a\nmonitor a 10.0.0.1 1 1\n", 3,
-	 "the group is also removed"},
-	{"remove of a monitored group", V "monitor a 10.0.0.1 1 1\nremove a\n", 3,
-	 "a removed group cannot have other records"},
-	{"remove after an override", V "config-epoch a 1\nremove a\n", 3,
-	 "cannot have other records"},
-	{"override after remove", V "remove a\nset a quorum 2\n", 3,
-	 "set \"a\": the group is removed"},
-	{"duplicate remove", V "remove a\nremove a\n", 3, "remove \"a\": duplicate record"},
-	{"empty name", V "remove \"\"\n", 2, "group name must be 1..127 bytes"},
-	{"unknown setting", V "set a colour 2\n", 2, "set \"a\": unknown setting \"colour\""},
-	{"setting case", V "set a Quorum 2\n", 2, "unknown setting \"Quorum\""},
-	{"setting value 0", V "set a quorum 0\n", 2, "set \"a\": quorum: \"0\" is not a number"},
-	{"ms value 0", V "set a down-after-milliseconds 0\n", 2, "down-after-milliseconds: \"0\""},
-	{"duplicate set", V "set a quorum 2\nset a quorum 3\n", 3, "quorum: duplicate record"},
-	{"unquoted auth", V "set a auth-pass secret\n", 2, "auth-pass: the value must be quoted"},
-	{"duplicate address", V "address a 10.0.0.1 1\naddress a 10.0.0.2 1\n", 3,
-	 "address \"a\": duplicate record"},
-	{"duplicate config-epoch", V "config-epoch a 1\nconfig-epoch a 1\n", 3, "duplicate"},
-	{"duplicate replica", V "known-replica a h 1\nknown-replica a x 1\nknown-replica a h 1\n",
-	 4, "known-replica \"a\": duplicate replica"},
-	{"unterminated string", V "remove \"abc\n", 2, "unterminated string"},
-	{"unterminated after escaped quote", V "remove \"abc\\\"\n", 2, "unterminated string"},
-	{"bad escape", V "remove \"a\\qb\"\n", 2, "bad escape in a string"},
-	{"short hex escape", V "remove \"a\\x4\"\n", 2, "bad escape in a string"},
-	{"non-hex escape", V "remove \"a\\x4g\"\n", 2, "bad escape"},
-	{"NUL escape", V "remove \"a\\x00\"\n", 2, "\\x00 is not allowed"},
-	{"escape at end of line", V "remove \"a\\\n", 2, "bad escape"},
-	{"raw tab in string", V "remove \"a\tb\"\n", 2, "control byte 0x09 in a string"},
-	{"junk after string", V "remove \"a\"b\n", 2, "no space after a string"},
-	{"quote inside a word", V "remove a\"b\"\n", 2, "'\"' inside an unquoted field"},
-	{"backslash outside quotes", V "remove a\\b\n", 2, "'\\' inside an unquoted field"},
-	{"non-ASCII outside quotes", V "remove caf\xc3\xa9\n", 2, "non-ASCII byte 0xc3"},
-	{"inline comment", V "current-epoch 1 # no\n", 2, "current-epoch: 3 fields, expected 1"},
+    {"empty", "", 0, "no \"version 1\" record"},
+    {"only comments", "# x\n\n", 0, "no \"version 1\" record"},
+    {"no final newline", V "current-epoch 1", 2, "no newline at the end"},
+    {"CRLF", "version 1\r\n", 1, "control or non-ASCII byte 0x0d"},
+    {"version 2", "version 2\n", 1, "unsupported version \"2\""},
+    {"version 01", "version 01\n", 1, "unsupported version"},
+    {"record before version", "# c\ncurrent-epoch 1\nversion 1\n", 2, "expected \"version 1\""},
+    {"duplicate version", V V, 2, "version: duplicate record"},
+    {"unknown record", V "vote a 1\n", 2, "unknown record \"vote\""},
+    {"keyword case", V "Monitor a 10.0.0.1 1 1\n", 2, "unknown record \"Monitor\""},
+    {"monitor arity", V "monitor a 10.0.0.1 6379\n", 2, "monitor: 3 fields, expected 4"},
+    {"too many fields", V "monitor a 10.0.0.1 6379 2 x\n", 2, "too many fields"},
+    {"remove arity", V "remove\n", 2, "remove: 0 fields, expected 1"},
+    {"bad number", V "current-epoch 12x\n", 2, "current-epoch: epoch: \"12x\" is not a number"},
+    {"negative", V "current-epoch -1\n", 2, "\"-1\" is not a number"},
+    {"plus sign", V "current-epoch +1\n", 2, "\"+1\" is not a number"},
+    {"leading zero", V "current-epoch 01\n", 2, "\"01\" is not a number"},
+    {"huge epoch", V "current-epoch 18446744073709551616\n", 2, "is not a number in 0.."},
+    {"very long number", V "current-epoch 000000000000000000000000000000000000001\n", 2,
+     "is not a number"},
+    {"quoted number is fine but empty is not", V "current-epoch \"\"\n", 2, "\"\" is not a num"},
+    {"duplicate current-epoch", V "current-epoch 1\ncurrent-epoch 1\n", 3, "duplicate record"},
+    {"short myid", V "myid 0123456789abcdef0123456789abcdef0123456\n", 2,
+     "myid: must be 40 hex digits"},
+    {"non-hex myid", V "myid 0123456789abcdef0123456789abcdef0123456g\n", 2, "40 hex digits"},
+    {"duplicate myid", V "myid " MYID "\nmyid " MYID "\n", 3, "myid: duplicate record"},
+    {"monitor port 0", V "monitor a 10.0.0.1 0 2\n", 2,
+     "monitor \"a\": port: \"0\" is not a number in 1..65535"},
+    {"monitor port 65536", V "monitor a 10.0.0.1 65536 2\n", 2, "port: \"65536\""},
+    {"monitor quorum 0", V "monitor a 10.0.0.1 6379 0\n", 2,
+     "quorum: \"0\" is not a number in 1..4294967295"},
+    {"monitor quorum too big", V "monitor a 10.0.0.1 6379 4294967296\n", 2, "quorum:"},
+    {"monitor empty host", V "monitor a \"\" 6379 1\n", 2, "address must be 1..255 bytes"},
+    {"duplicate monitor", V "monitor a 10.0.0.1 1 1\nmonitor a 10.0.0.1 1 1\n", 3,
+     "monitor \"a\": duplicate record"},
+    {"monitor of a removed group", V "remove a\nmonitor a 10.0.0.1 1 1\n", 3,
+     "the group is also removed"},
+    {"remove of a monitored group", V "monitor a 10.0.0.1 1 1\nremove a\n", 3,
+     "a removed group cannot have other records"},
+    {"remove after an override", V "config-epoch a 1\nremove a\n", 3, "cannot have other records"},
+    {"override after remove", V "remove a\nset a quorum 2\n", 3, "set \"a\": the group is removed"},
+    {"duplicate remove", V "remove a\nremove a\n", 3, "remove \"a\": duplicate record"},
+    {"empty name", V "remove \"\"\n", 2, "group name must be 1..127 bytes"},
+    {"unknown setting", V "set a colour 2\n", 2, "set \"a\": unknown setting \"colour\""},
+    {"setting case", V "set a Quorum 2\n", 2, "unknown setting \"Quorum\""},
+    {"setting value 0", V "set a quorum 0\n", 2, "set \"a\": quorum: \"0\" is not a number"},
+    {"ms value 0", V "set a down-after-milliseconds 0\n", 2, "down-after-milliseconds: \"0\""},
+    {"duplicate set", V "set a quorum 2\nset a quorum 3\n", 3, "quorum: duplicate record"},
+    {"unquoted auth", V "set a auth-pass secret\n", 2, "auth-pass: the value must be quoted"},
+    {"duplicate address", V "address a 10.0.0.1 1\naddress a 10.0.0.2 1\n", 3,
+     "address \"a\": duplicate record"},
+    {"duplicate config-epoch", V "config-epoch a 1\nconfig-epoch a 1\n", 3, "duplicate"},
+    {"duplicate replica", V "known-replica a h 1\nknown-replica a x 1\nknown-replica a h 1\n", 4,
+     "known-replica \"a\": duplicate replica"},
+    {"unterminated string", V "remove \"abc\n", 2, "unterminated string"},
+    {"unterminated after escaped quote", V "remove \"abc\\\"\n", 2, "unterminated string"},
+    {"bad escape", V "remove \"a\\qb\"\n", 2, "bad escape in a string"},
+    {"short hex escape", V "remove \"a\\x4\"\n", 2, "bad escape in a string"},
+    {"non-hex escape", V "remove \"a\\x4g\"\n", 2, "bad escape"},
+    {"NUL escape", V "remove \"a\\x00\"\n", 2, "\\x00 is not allowed"},
+    {"escape at end of line", V "remove \"a\\\n", 2, "bad escape"},
+    {"raw tab in string", V "remove \"a\tb\"\n", 2, "control byte 0x09 in a string"},
+    {"junk after string", V "remove \"a\"b\n", 2, "no space after a string"},
+    {"quote inside a word", V "remove a\"b\"\n", 2, "'\"' inside an unquoted field"},
+    {"backslash outside quotes", V "remove a\\b\n", 2, "'\\' inside an unquoted field"},
+    {"non-ASCII outside quotes", V "remove caf\xc3\xa9\n", 2, "non-ASCII byte 0xc3"},
+    {"inline comment", V "current-epoch 1 # no\n", 2, "current-epoch: 3 fields, expected 1"},
 };
 
 static void check_bad_case(const struct bad_case *bc, size_t len)
@@ -402,7 +398,7 @@ static void check_bad_case(const struct bad_case *bc, size_t len)
 
 	snprintf(prefix, sizeof(prefix), "line %d: ", bc->line);
 	bool prefix_ok = bc->line == 0 ? strncmp(e.msg, "line ", 5) != 0
-				       : strncmp(e.msg, prefix, strlen(prefix)) == 0;
+	                               : strncmp(e.msg, prefix, strlen(prefix)) == 0;
 	EXPECT(bc->name, rc == -EINVAL);
 	EXPECT(bc->name, prefix_ok);
 	EXPECT(bc->name, strstr(e.msg, bc->msg) != NULL);
@@ -423,8 +419,8 @@ static void test_state_rejects_raw_nul_bytes(void)
 	static const char raw[] = V "remove a\0b\n";
 	static const char quoted[] = V "remove \"a\0b\"\n";
 	static const struct bad_case cases[] = {
-		{"raw NUL", raw, 2, "control or non-ASCII byte 0x00"},
-		{"raw NUL in string", quoted, 2, "control byte 0x00 in a string"},
+	    {"raw NUL", raw, 2, "control or non-ASCII byte 0x00"},
+	    {"raw NUL in string", quoted, 2, "control byte 0x00 in a string"},
 	};
 
 	check_bad_case(&cases[0], sizeof(raw) - 1);
@@ -435,7 +431,8 @@ static void test_state_rejects_raw_nul_bytes(void)
 static void test_state_every_prefix_is_safe(void)
 {
 	size_t len = strlen(golden);
-	size_t version_end = (size_t)(strstr(golden, "version 1\n") - golden) + strlen("version 1\n");
+	size_t version_end =
+	    (size_t)(strstr(golden, "version 1\n") - golden) + strlen("version 1\n");
 	size_t good = 0;
 	size_t bad = 0;
 
@@ -527,9 +524,9 @@ static void test_state_limits_groups_and_replicas(void)
 /* ---- apply ---- */
 
 static const char conf_text[] = "primary \"a\" { host = \"10.0.0.1\" }\n"
-				"primary \"b\" { host = \"10.0.0.2\" port = 6380 quorum = 3 "
-				"auth-pass = \"pw\" }\n"
-				"primary \"c\" { host = \"10.0.0.3\" }\n";
+                                "primary \"b\" { host = \"10.0.0.2\" port = 6380 quorum = 3 "
+                                "auth-pass = \"pw\" }\n"
+                                "primary \"c\" { host = \"10.0.0.3\" }\n";
 
 static void given_conf(struct sn_conf *conf)
 {
@@ -551,8 +548,8 @@ static void test_state_apply_without_state_is_the_config(void)
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
 	CU_ASSERT_EQUAL_FATAL(eff.group_count, 3);
 	for (size_t i = 0; i < 3; i++) {
-		CU_ASSERT_EQUAL(memcmp(&eff.groups[i].conf, &conf.groups[i], sizeof(conf.groups[i])),
-				0);
+		CU_ASSERT_EQUAL(
+		    memcmp(&eff.groups[i].conf, &conf.groups[i], sizeof(conf.groups[i])), 0);
 		CU_ASSERT_FALSE(eff.groups[i].runtime);
 		CU_ASSERT_EQUAL(eff.groups[i].replica_count, 0);
 	}
@@ -569,18 +566,18 @@ static void test_state_apply_merges_every_record(void)
 	struct sn_effective eff;
 	struct sn_err e;
 	const char *text = V "current-epoch 9\n"
-			     "monitor rt 10.9.9.9 7000 1\n"
-			     "set rt parallel-syncs 5\n"
-			     "known-replica rt 10.9.9.10 7001\n"
-			     "remove b\n"
-			     "set a auth-user \"u\"\n"
-			     "set a quorum 4\n"
-			     "address a 10.0.0.11 6390\n"
-			     "config-epoch a 8\n"
-			     "known-replica a 10.0.0.12 6379\n"
-			     "known-replica a 10.0.0.13 6379\n"
-			     "config-epoch forgotten 3\n"
-			     "remove also-forgotten\n";
+	                     "monitor rt 10.9.9.9 7000 1\n"
+	                     "set rt parallel-syncs 5\n"
+	                     "known-replica rt 10.9.9.10 7001\n"
+	                     "remove b\n"
+	                     "set a auth-user \"u\"\n"
+	                     "set a quorum 4\n"
+	                     "address a 10.0.0.11 6390\n"
+	                     "config-epoch a 8\n"
+	                     "known-replica a 10.0.0.12 6379\n"
+	                     "known-replica a 10.0.0.13 6379\n"
+	                     "config-epoch forgotten 3\n"
+	                     "remove also-forgotten\n";
 
 	given_conf(&conf);
 	CU_ASSERT_EQUAL_FATAL(decode_str(text, &st, &e), 0);
@@ -687,8 +684,8 @@ static void epoch(struct live *l, uint32_t g, int64_t n)
 
 static void given_core(struct live *l)
 {
-	struct qu_params p = {.limits = {.groups_max = 8, .nodes_max = 64}, .seed = 1,
-			      .current_epoch = 9};
+	struct qu_params p = {
+	    .limits = {.groups_max = 8, .nodes_max = 64}, .seed = 1, .current_epoch = 9};
 	memcpy(p.myid, MYID, sizeof(p.myid));
 	size_t size = qu_core_size(&p.limits);
 	CU_ASSERT_FATAL(size > 0);
@@ -744,14 +741,15 @@ static void assert_effective_matches_core(const struct sn_effective *eff, const 
 	CU_ASSERT_EQUAL(eff->group_count, used);
 	for (size_t i = 0; i < eff->group_count; i++) {
 		const struct sn_eff_group *e = &eff->groups[i];
-		const struct qu_group *g = qu_group_at(l->core, qu_group_find(l->core, e->conf.name));
+		const struct qu_group *g =
+		    qu_group_at(l->core, qu_group_find(l->core, e->conf.name));
 		CU_ASSERT_PTR_NOT_NULL_FATAL(g);
 		EXPECT(e->conf.name, conf_eq(&e->conf, &g->conf));
 		EXPECT(e->conf.name, e->config_epoch == g->config_epoch);
 		EXPECT(e->conf.name, e->replica_count == g->replica_count);
 		for (size_t r = 0; r < e->replica_count && r < g->replica_count; r++)
 			EXPECT(e->conf.name, addr_eq(&e->replicas[r],
-						     &qu_node_at(l->core, g->replicas[r])->addr));
+			                             &qu_node_at(l->core, g->replicas[r])->addr));
 	}
 }
 
@@ -940,11 +938,13 @@ static void test_state_write_failures_leave_no_tmp(void)
 	given_dir(dir, sizeof(dir));
 	path_of(path, sizeof(path), dir, SN_STATE_FILE);
 	path_of(tmp, sizeof(tmp), dir, SN_STATE_TMP_FILE);
+	int rc_empty_dir = sn_state_write("", "x\n", 2, &e);
 	int rc_missing = sn_state_write("/nonexistent-vigil-dir", "x\n", 2, &e);
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "open /nonexistent-vigil-dir/vigil.state.tmp"));
 	CU_ASSERT_EQUAL_FATAL(mkdir(path, 0700), 0); /* rename over a directory fails */
 	int rc_isdir = sn_state_write(dir, "x\n", 2, &e);
 
+	CU_ASSERT_EQUAL(rc_empty_dir, -EINVAL);
 	CU_ASSERT_EQUAL(rc_missing, -ENOENT);
 	CU_ASSERT_TRUE(rc_isdir < 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "rename"));
@@ -987,25 +987,25 @@ static void test_state_read_absent_huge_and_odd_files(void)
 }
 
 CU_TestInfo state_tests[] = {
-	{"decodes every record", test_state_decodes_every_record},
-	{"encode is canonical (golden file)", test_state_encode_is_canonical},
-	{"hostile values round trip", test_state_round_trips_hostile_values},
-	{"encode refuses what decode would", test_state_encode_refuses_what_decode_would},
-	{"comments, blanks and tabs", test_state_minimal_and_commented_files},
-	{"corrupt records fail with line", test_state_rejects_corrupt_records_with_line},
-	{"raw NUL bytes fail with line", test_state_rejects_raw_nul_bytes},
-	{"every prefix is safe", test_state_every_prefix_is_safe},
-	{"one-byte corruptions are safe", test_state_single_byte_corruptions_are_safe},
-	{"groups and replicas are bounded", test_state_limits_groups_and_replicas},
-	{"apply without state is the config", test_state_apply_without_state_is_the_config},
-	{"apply merges every record", test_state_apply_merges_every_record},
-	{"apply refuses monitor of config group", test_state_apply_refuses_monitor_of_a_config_group},
-	{"capture records the diff", test_state_capture_records_the_diff},
-	{"capture then apply reproduces core", test_state_capture_then_apply_reproduces_the_core},
-	{"capture of unchanged core", test_state_capture_of_unchanged_core_has_no_overrides},
-	{"write is 0600, complete, no .tmp", test_state_write_is_private_and_complete},
-	{"write replaces old file and stale tmp", test_state_write_replaces_old_file_and_stale_tmp},
-	{"write failures leave no .tmp", test_state_write_failures_leave_no_tmp},
-	{"read of absent, huge, odd files", test_state_read_absent_huge_and_odd_files},
-	CU_TEST_INFO_NULL,
+    {"decodes every record", test_state_decodes_every_record},
+    {"encode is canonical (golden file)", test_state_encode_is_canonical},
+    {"hostile values round trip", test_state_round_trips_hostile_values},
+    {"encode refuses what decode would", test_state_encode_refuses_what_decode_would},
+    {"comments, blanks and tabs", test_state_minimal_and_commented_files},
+    {"corrupt records fail with line", test_state_rejects_corrupt_records_with_line},
+    {"raw NUL bytes fail with line", test_state_rejects_raw_nul_bytes},
+    {"every prefix is safe", test_state_every_prefix_is_safe},
+    {"one-byte corruptions are safe", test_state_single_byte_corruptions_are_safe},
+    {"groups and replicas are bounded", test_state_limits_groups_and_replicas},
+    {"apply without state is the config", test_state_apply_without_state_is_the_config},
+    {"apply merges every record", test_state_apply_merges_every_record},
+    {"apply refuses monitor of config group", test_state_apply_refuses_monitor_of_a_config_group},
+    {"capture records the diff", test_state_capture_records_the_diff},
+    {"capture then apply reproduces core", test_state_capture_then_apply_reproduces_the_core},
+    {"capture of unchanged core", test_state_capture_of_unchanged_core_has_no_overrides},
+    {"write is 0600, complete, no .tmp", test_state_write_is_private_and_complete},
+    {"write replaces old file and stale tmp", test_state_write_replaces_old_file_and_stale_tmp},
+    {"write failures leave no .tmp", test_state_write_failures_leave_no_tmp},
+    {"read of absent, huge, odd files", test_state_read_absent_huge_and_odd_files},
+    CU_TEST_INFO_NULL,
 };
