@@ -21,14 +21,31 @@
 
 struct qu_limits {
 	uint32_t groups_max;
-	uint32_t nodes_max; /* primaries + replicas over all groups */
+	uint32_t nodes_max;    /* primaries + replicas over all groups */
+	uint32_t watchers_max; /* other watchers over all groups (shared across groups) */
 };
+
+/*
+ * Endpoints: anything the shell keeps a link to. Ids below nodes_max are cache nodes (command +
+ * pub/sub links); ids from nodes_max to nodes_max + watchers_max - 1 are other watchers (a command
+ * link only). Inputs and actions name links by endpoint id.
+ */
 
 struct qu_params {
 	struct qu_limits limits;
 	uint64_t seed;                     /* for jitter; the shell logs it */
 	char myid[QU_RUNID_LEN + 1];       /* our persistent Sentinel id */
 	uint64_t current_epoch;            /* restored from the state file */
+};
+
+/* Liveness bookkeeping of anything we PING (sentinel-protocol.md §1.3, §3). */
+struct qu_probe {
+	int64_t ping_pending_since_ms;     /* oldest unanswered PING; 0 if none */
+	int64_t ping_sent_at_ms;
+	int64_t ping_ok_at_ms;             /* last valid reply */
+	int64_t ping_reply_at_ms;          /* last reply of any kind */
+	bool sdown;
+	int64_t sdown_since_ms;
 };
 
 /* Public read-only view of a monitored node (primary or replica). Ages are derived by callers. */
@@ -45,11 +62,7 @@ struct qu_node {
 	int64_t cmd_since_ms;              /* when the command link came up */
 	int64_t pubsub_since_ms;
 	int64_t pubsub_activity_at_ms;
-	/* ping bookkeeping (sentinel-protocol.md §1.3) */
-	int64_t ping_pending_since_ms;     /* oldest unanswered PING; 0 if none */
-	int64_t ping_sent_at_ms;
-	int64_t ping_ok_at_ms;             /* last valid reply */
-	int64_t ping_reply_at_ms;          /* last reply of any kind */
+	struct qu_probe probe;
 	/* INFO */
 	int64_t info_at_ms;                /* last INFO reply; 0 if never */
 	int64_t info_sent_at_ms;           /* last INFO request; 0 if none pending */
@@ -66,9 +79,36 @@ struct qu_node {
 	int64_t primary_changed_at_ms;     /* replica: when its reported primary last changed */
 	int64_t hello_sent_at_ms;          /* last successful hello publish */
 	int64_t hello_tried_at_ms;         /* last hello publish attempt */
-	/* detection */
-	bool sdown;
-	int64_t sdown_since_ms;
+};
+
+/* Another watcher, shared by every group it gossips about (Sentinel shares one link per runid). */
+struct qu_watcher {
+	bool used;
+	char runid[QU_RUNID_LEN + 1];
+	struct qu_addr addr;
+	uint32_t refs;                     /* groups whose peer list names it */
+	bool cmd_up;
+	int64_t cmd_since_ms;
+	struct qu_probe probe;
+};
+
+/* A watcher as one group sees it. */
+struct qu_peer {
+	uint32_t watcher;                  /* index into the watcher table */
+	int64_t hello_at_ms;               /* last hello about this group */
+	int64_t hello_sent_at_ms;          /* our last acknowledged hello to it for this group */
+	int64_t hello_tried_at_ms;
+	bool primary_down;                 /* its last is-master-down-by-addr reply said 1 */
+	int64_t down_reply_at_ms;          /* last valid reply; 0 if none */
+	int64_t down_asked_at_ms;
+	char leader[QU_RUNID_LEN + 1];     /* the vote it reported, "" if none */
+	uint64_t leader_epoch;
+};
+
+enum qu_failover_state {
+	QU_FO_NONE = 0,
+	QU_FO_WAIT_START,                  /* election in progress */
+	QU_FO_SELECT_REPLICA,              /* elected: the failover proper starts here */
 };
 
 /* Public read-only view of a monitored primary and its settings. */
@@ -79,6 +119,17 @@ struct qu_group {
 	uint32_t replica_count;
 	uint32_t replicas[QU_REPLICAS_MAX];/* node indices */
 	uint64_t config_epoch;
+	/* agreement */
+	uint32_t peer_count;
+	struct qu_peer peers[QU_PEERS_MAX];
+	char leader[QU_RUNID_LEN + 1];     /* whom we voted for, "" if nobody */
+	uint64_t leader_epoch;             /* and in which epoch (persisted) */
+	bool odown;
+	int64_t odown_since_ms;
+	enum qu_failover_state failover_state;
+	uint64_t failover_epoch;
+	int64_t failover_started_at_ms;
+	int64_t failover_retry_at_ms;      /* earliest next attempt after a failed election */
 };
 
 struct qu_core;
@@ -105,6 +156,11 @@ const struct qu_action *qu_action_next(struct qu_core *core);
 /* Read-only views. Index out of range or unused slot: NULL. */
 const struct qu_group *qu_group_at(const struct qu_core *core, uint32_t group);
 const struct qu_node *qu_node_at(const struct qu_core *core, uint32_t node);
+/* Watcher by index (0 .. watchers_max - 1), or NULL. */
+const struct qu_watcher *qu_watcher_at(const struct qu_core *core, uint32_t watcher);
+uint32_t qu_watchers_max(const struct qu_core *core);
+/* Endpoint id of a watcher index (nodes_max + watcher). */
+uint32_t qu_watcher_endpoint(const struct qu_core *core, uint32_t watcher);
 uint32_t qu_groups_max(const struct qu_core *core);
 uint32_t qu_nodes_max(const struct qu_core *core);
 /* Group index by name, or QU_NONE. */

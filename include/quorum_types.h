@@ -28,6 +28,8 @@
 #define QU_DEFAULT_DOWN_AFTER_MS 30000
 #define QU_DEFAULT_FAILOVER_TIMEOUT_MS 180000
 #define QU_DEFAULT_PRIORITY 100
+#define QU_ASK_PERIOD_MS 1000
+#define QU_ELECTION_TIMEOUT_MS 10000
 
 struct qu_addr {
 	char host[QU_HOST_MAX];
@@ -70,11 +72,20 @@ struct qu_info {
 	X(RESET_MASTER, "+reset-master", W)                                                        \
 	X(REPLICA_ADDED, "+slave", N)                                                              \
 	X(SENTINEL_ADDED, "+sentinel", N)                                                          \
+	X(SENTINEL_ADDRESS_SWITCH, "+sentinel-address-switch", N)                                  \
+	X(SENTINEL_INVALID_ADDR, "+sentinel-invalid-addr", N)                                      \
 	X(SDOWN, "+sdown", W)                                                                      \
 	X(SDOWN_CLEARED, "-sdown", W)                                                              \
 	X(ODOWN, "+odown", W)                                                                      \
 	X(ODOWN_CLEARED, "-odown", W)                                                              \
 	X(NEW_EPOCH, "+new-epoch", W)                                                              \
+	X(VOTE_FOR_LEADER, "+vote-for-leader", W)                                                  \
+	X(TRY_FAILOVER, "+try-failover", W)                                                        \
+	X(ELECTED_LEADER, "+elected-leader", W)                                                    \
+	X(FAILOVER_STATE_SELECT_SLAVE, "+failover-state-select-slave", W)                          \
+	X(ABORT_NOT_ELECTED, "-failover-abort-not-elected", W)                                     \
+	X(CONFIG_UPDATE_FROM, "+config-update-from", W)                                            \
+	X(SWITCH_MASTER, "+switch-master", W)                                                      \
 	X(REBOOT, "+reboot", N)                                                                    \
 	X(ROLE_CHANGE_OK, "+role-change", V)                                                       \
 	X(ROLE_CHANGE_BAD, "-role-change", V)                                                      \
@@ -138,6 +149,10 @@ enum qu_input_kind {
 	QU_IN_PUBSUB_ACTIVITY, /* anything arrived on the node's pub/sub link */
 	QU_IN_HELLO_SENT,      /* a PUBLISH of our hello got a non-error reply */
 	QU_IN_ADMIN,           /* a configuration change (startup, SENTINEL MONITOR/REMOVE/SET/RESET) */
+	QU_IN_HELLO,           /* a hello message (pub/sub of a node, or PUBLISH to us) */
+	QU_IN_VOTE_REQUEST,    /* SENTINEL IS-MASTER-DOWN-BY-ADDR from a client or peer */
+	QU_IN_VOTE_REPLY,      /* a peer's reply to our IS-MASTER-DOWN-BY-ADDR */
+	QU_IN_PERSIST_FAILED,  /* the last PERSIST could not be written: withdraw what it covered */
 };
 
 enum qu_admin_op {
@@ -147,6 +162,8 @@ enum qu_admin_op {
 	QU_ADMIN_RESET,        /* .group: forget replicas and peers, clear flags */
 	QU_ADMIN_KNOWN_REPLICA,/* .group, .addr: a replica remembered from the state file */
 	QU_ADMIN_EPOCHS,       /* .group, .num = config epoch (from the state file) */
+	QU_ADMIN_VOTE,         /* .group, .str = leader runid, .num = leader epoch (state file) */
+	QU_ADMIN_KNOWN_PEER,   /* .group, .addr, .str = runid: a watcher remembered (state file) */
 };
 
 struct qu_admin {
@@ -158,6 +175,21 @@ struct qu_admin {
 	int64_t num;                      /* SET numeric value, EPOCHS */
 	const char *str;                  /* SET string value */
 	struct qu_addr addr;              /* KNOWN_REPLICA */
+};
+
+struct qu_hello;
+
+struct qu_vote_request {
+	struct qu_addr primary;                /* the primary is found by address */
+	uint64_t epoch;                        /* the sender's current epoch */
+	char runid[QU_RUNID_LEN + 1];          /* candidate, or "*" for "is it down?" only */
+};
+
+struct qu_vote_reply {
+	uint32_t group;
+	bool down;
+	char leader[QU_RUNID_LEN + 1];         /* "*" when no vote is reported */
+	uint64_t leader_epoch;
 };
 
 struct qu_input {
@@ -174,6 +206,12 @@ struct qu_input {
 		} ping;
 		const struct qu_info *info;
 		struct qu_admin admin;
+		const struct qu_hello *hello;
+		struct qu_vote_request vote_request;
+		struct qu_vote_reply vote_reply; /* .node is the peer watcher's endpoint */
+		struct {
+			uint32_t group; /* which group's hello a watcher acknowledged */
+		} hello_sent;
 	} u;
 };
 
@@ -185,7 +223,10 @@ enum qu_action_kind {
 	QU_ACT_SEND_INFO,
 	QU_ACT_SEND_HELLO,   /* publish our hello for .group on .node */
 	QU_ACT_EVENT,        /* log and publish .event with payload .text */
-	QU_ACT_PERSIST,      /* durable state changed: write the state file */
+	QU_ACT_PERSIST,      /* durable state changed: write the state file now, before going on */
+	QU_ACT_SEND_ASK,     /* SENTINEL is-master-down-by-addr to watcher .node for .group (.epoch, .runid) */
+	QU_ACT_VOTE_REPLY,   /* answer to the QU_IN_VOTE_REQUEST being processed (.flag=down, .runid, .epoch) */
+	QU_ACT_ELECTED,      /* we lead the failover of .group in .epoch */
 };
 
 struct qu_action {
@@ -194,6 +235,9 @@ struct qu_action {
 	uint32_t node;
 	enum qu_link_kind link;
 	enum qu_event event;
+	bool flag;
+	uint64_t epoch;
+	char runid[QU_RUNID_LEN + 1];
 	char text[QU_TEXT_MAX];
 };
 

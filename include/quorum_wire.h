@@ -28,4 +28,20 @@ struct qu_hello {
  */
 int qu_wire_hello_format(const struct qu_hello *h, char *out, size_t size);
 
+/*
+ * Parse a hello payload (len bytes, need not be NUL-terminated). Strict: exactly 8 comma-separated
+ * fields, no empty ones; ports 1..65535; epochs decimal without sign, at most 19 digits; runid
+ * exactly QU_RUNID_LEN hex digits; hosts and the name printable without spaces and short enough
+ * for their buffers. Returns 0, or QU_WIRE_E* (negative) naming the first problem; *out is then
+ * unspecified.
+ */
+int qu_wire_hello_parse(const char *payload, size_t len, struct qu_hello *out)
+	__attribute__((warn_unused_result));
+
+#define QU_WIRE_EFIELDS (-1)  /* not 8 fields */
+#define QU_WIRE_EADDR (-2)    /* bad watcher or primary address */
+#define QU_WIRE_ERUNID (-3)   /* runid not 40 hex digits */
+#define QU_WIRE_EEPOCH (-4)   /* epoch not a decimal number that fits */
+#define QU_WIRE_ENAME (-5)    /* empty or too long name, bad bytes */
+
 #endif

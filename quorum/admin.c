@@ -73,6 +73,7 @@ static int admin_remove(struct qu_core *core, uint32_t group, bool quiet)
 	if (!quiet)
 		qu_core_event(core, QU_EV_UNMONITOR, group, QU_NONE, NULL);
 	drop_replicas(core, group);
+	qu_peers_drop_group(core, group);
 	qu_topology_node_del(core, g->primary);
 	memset(g, 0, sizeof(*g));
 	if (!quiet)
@@ -147,11 +148,16 @@ static int admin_set(struct qu_core *core, const struct qu_admin *admin)
 	return QU_OK;
 }
 
-/* SENTINEL RESET: forget replicas, start the primary's bookkeeping afresh, reconnect. */
+/* SENTINEL RESET: forget replicas and peers, clear flags and the failover state (but not our
+ * votes: one vote per epoch holds across resets), start the primary afresh, reconnect. */
 static int admin_reset(struct qu_core *core, uint32_t group)
 {
 	struct qu_group *g = &core->groups[group];
 	drop_replicas(core, group);
+	qu_peers_drop_group(core, group);
+	g->odown = false;
+	g->failover_state = QU_FO_NONE;
+	g->failover_retry_at_ms = 0;
 	struct qu_node *p = &core->nodes[g->primary];
 	struct qu_addr addr = g->conf.addr;
 	memset(p, 0, sizeof(*p));
@@ -186,6 +192,19 @@ static int admin_known_replica(struct qu_core *core, const struct qu_admin *admi
 	return QU_OK;
 }
 
+/* Our vote restored from the state file: it must keep binding us after a restart. */
+static int admin_vote(struct qu_core *core, const struct qu_admin *admin)
+{
+	if (admin->num < 0 || !str_fits(admin->str, QU_RUNID_LEN + 1))
+		return QU_EINVAL;
+	struct qu_group *g = &core->groups[admin->group];
+	snprintf(g->leader, sizeof(g->leader), "%s", admin->str);
+	g->leader_epoch = (uint64_t)admin->num;
+	if (g->leader_epoch > core->current_epoch)
+		core->current_epoch = g->leader_epoch;
+	return QU_OK;
+}
+
 int qu_admin_step(struct qu_core *core, const struct qu_admin *admin)
 {
 	if (admin->op == QU_ADMIN_MONITOR)
@@ -208,6 +227,13 @@ int qu_admin_step(struct qu_core *core, const struct qu_admin *admin)
 		if (core->groups[admin->group].config_epoch > core->current_epoch)
 			core->current_epoch = core->groups[admin->group].config_epoch;
 		return QU_OK;
+	case QU_ADMIN_VOTE:
+		return admin_vote(core, admin);
+	case QU_ADMIN_KNOWN_PEER:
+		if (!str_fits(admin->str, QU_RUNID_LEN + 1) || strlen(admin->str) != QU_RUNID_LEN ||
+		    admin->addr.port == 0 || !str_fits(admin->addr.host, QU_HOST_MAX))
+			return QU_EINVAL;
+		return qu_peers_restore(core, admin->group, &admin->addr, admin->str);
 	case QU_ADMIN_MONITOR:
 		break;
 	}

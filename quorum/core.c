@@ -29,12 +29,14 @@ static size_t align8(size_t n)
 static bool limits_ok(const struct qu_limits *limits)
 {
 	return limits->groups_max > 0 && limits->groups_max <= QU_GROUPS_LIMIT &&
-	       limits->nodes_max > 0 && limits->nodes_max <= QU_NODES_LIMIT;
+	       limits->nodes_max > 0 && limits->nodes_max <= QU_NODES_LIMIT &&
+	       limits->watchers_max <= QU_NODES_LIMIT;
 }
 
 static uint32_t outbox_capacity(const struct qu_limits *limits)
 {
-	return limits->nodes_max * QU_ACTIONS_PER_NODE + limits->groups_max * 4u + QU_ACTIONS_EXTRA;
+	return limits->nodes_max * QU_ACTIONS_PER_NODE + limits->watchers_max * 2u +
+	       limits->groups_max * (QU_PEERS_MAX * QU_ACTIONS_PER_PEER + 16u) + QU_ACTIONS_EXTRA;
 }
 
 size_t qu_core_size(const struct qu_limits *limits)
@@ -44,6 +46,7 @@ size_t qu_core_size(const struct qu_limits *limits)
 	return align8(sizeof(struct qu_core)) +
 	       align8(sizeof(struct qu_group) * limits->groups_max) +
 	       align8(sizeof(struct qu_node) * limits->nodes_max) +
+	       align8(sizeof(struct qu_watcher) * limits->watchers_max) +
 	       align8(sizeof(struct qu_action) * outbox_capacity(limits));
 }
 
@@ -60,10 +63,13 @@ struct qu_core *qu_core_init(void *mem, const struct qu_params *params)
 	p += align8(sizeof(struct qu_group) * params->limits.groups_max);
 	core->nodes = (struct qu_node *)(void *)p;
 	p += align8(sizeof(struct qu_node) * params->limits.nodes_max);
+	core->watchers = (struct qu_watcher *)(void *)p;
+	p += align8(sizeof(struct qu_watcher) * params->limits.watchers_max);
 	core->outbox = (struct qu_action *)(void *)p;
 	core->outbox_max = outbox_capacity(&params->limits);
 	memset(core->groups, 0, sizeof(struct qu_group) * params->limits.groups_max);
 	memset(core->nodes, 0, sizeof(struct qu_node) * params->limits.nodes_max);
+	memset(core->watchers, 0, sizeof(struct qu_watcher) * params->limits.watchers_max);
 	core->prng = params->seed;
 	core->current_epoch = params->current_epoch;
 	memcpy(core->myid, params->myid, sizeof(core->myid));
@@ -76,6 +82,59 @@ static bool node_input_ok(const struct qu_core *core, const struct qu_input *in)
 	return in->node < core->limits.nodes_max && core->nodes[in->node].used;
 }
 
+/* Watcher index of an endpoint id, or QU_NONE when it names no live watcher. */
+static uint32_t watcher_of(const struct qu_core *core, uint32_t endpoint)
+{
+	if (endpoint < core->limits.nodes_max)
+		return QU_NONE;
+	uint32_t w = endpoint - core->limits.nodes_max;
+	if (w >= core->limits.watchers_max || !core->watchers[w].used)
+		return QU_NONE;
+	return w;
+}
+
+static int step_link(struct qu_core *core, const struct qu_input *in)
+{
+	uint32_t w = watcher_of(core, in->node);
+	if (w != QU_NONE) {
+		qu_peers_on_link(core, w, in->u.link.up);
+		return QU_OK;
+	}
+	if (!node_input_ok(core, in))
+		return QU_ENOENT;
+	qu_detect_on_link(core, in->node, in->u.link.which, in->u.link.up);
+	return QU_OK;
+}
+
+static int step_ping(struct qu_core *core, const struct qu_input *in)
+{
+	uint32_t w = watcher_of(core, in->node);
+	if (w != QU_NONE) {
+		qu_peers_on_ping(core, w, in->u.ping.valid);
+		return QU_OK;
+	}
+	if (!node_input_ok(core, in))
+		return QU_ENOENT;
+	qu_detect_on_ping(core, in->node, in->u.ping.valid);
+	return QU_OK;
+}
+
+static int step_hello_sent(struct qu_core *core, const struct qu_input *in, uint32_t group)
+{
+	uint32_t w = watcher_of(core, in->node);
+	if (w == QU_NONE) {
+		if (!node_input_ok(core, in))
+			return QU_ENOENT;
+		core->nodes[in->node].hello_sent_at_ms = core->now_ms;
+		return QU_OK;
+	}
+	const struct qu_group *g = qu_group_at(core, group);
+	for (uint32_t i = 0; g != NULL && i < g->peer_count; i++)
+		if (g->peers[i].watcher == w)
+			core->groups[group].peers[i].hello_sent_at_ms = core->now_ms;
+	return QU_OK;
+}
+
 int qu_step(struct qu_core *core, const struct qu_input *in)
 {
 	/* The shell drains the outbox after every step; a leftover is a shell bug. */
@@ -85,21 +144,16 @@ int qu_step(struct qu_core *core, const struct qu_input *in)
 	/* Time never goes backwards inside the core, whatever the shell feeds. */
 	if (in->now_ms > core->now_ms)
 		core->now_ms = in->now_ms;
+	core->persist_queued = false;
 
 	switch (in->kind) {
 	case QU_IN_TICK:
 		qu_detect_tick(core);
 		return QU_OK;
 	case QU_IN_LINK:
-		if (!node_input_ok(core, in))
-			return QU_ENOENT;
-		qu_detect_on_link(core, in->node, in->u.link.which, in->u.link.up);
-		return QU_OK;
+		return step_link(core, in);
 	case QU_IN_PING_REPLY:
-		if (!node_input_ok(core, in))
-			return QU_ENOENT;
-		qu_detect_on_ping(core, in->node, in->u.ping.valid);
-		return QU_OK;
+		return step_ping(core, in);
 	case QU_IN_INFO_REPLY:
 		if (!node_input_ok(core, in))
 			return QU_ENOENT;
@@ -113,12 +167,25 @@ int qu_step(struct qu_core *core, const struct qu_input *in)
 		core->nodes[in->node].pubsub_activity_at_ms = core->now_ms;
 		return QU_OK;
 	case QU_IN_HELLO_SENT:
-		if (!node_input_ok(core, in))
-			return QU_ENOENT;
-		core->nodes[in->node].hello_sent_at_ms = core->now_ms;
-		return QU_OK;
+		return step_hello_sent(core, in, in->u.hello_sent.group);
 	case QU_IN_ADMIN:
 		return qu_admin_step(core, &in->u.admin);
+	case QU_IN_HELLO:
+		if (in->u.hello == NULL)
+			return QU_EINVAL;
+		return qu_peers_on_hello(core, in->u.hello);
+	case QU_IN_VOTE_REQUEST:
+		qu_vote_on_request(core, &in->u.vote_request);
+		return QU_OK;
+	case QU_IN_VOTE_REPLY: {
+		uint32_t w = watcher_of(core, in->node);
+		if (w == QU_NONE)
+			return QU_ENOENT;
+		return qu_vote_on_reply(core, w, &in->u.vote_reply);
+	}
+	case QU_IN_PERSIST_FAILED:
+		qu_vote_persist_failed(core);
+		return QU_OK;
 	}
 	return QU_EINVAL;
 }
@@ -138,6 +205,15 @@ struct qu_action *qu_core_emit(struct qu_core *core, enum qu_action_kind kind, u
 {
 	/* Sized from the limits for the worst case of one step: a full outbox is a bug. */
 	QU_ASSERT(core->outbox_len < core->outbox_max);
+	/* One PERSIST covers every change up to the next action that reveals state: the shell
+	 * captures the whole state when it executes it. */
+	if (kind == QU_ACT_PERSIST && core->persist_queued && core->outbox_len > 0)
+		return &core->outbox[core->outbox_len - 1];
+	if (kind == QU_ACT_PERSIST)
+		core->persist_queued = true;
+	else if (kind == QU_ACT_SEND_ASK || kind == QU_ACT_VOTE_REPLY ||
+		 kind == QU_ACT_SEND_HELLO || kind == QU_ACT_ELECTED)
+		core->persist_queued = false;
 	struct qu_action *a = &core->outbox[core->outbox_len++];
 	a->kind = kind;
 	a->group = group;
@@ -173,6 +249,23 @@ const struct qu_node *qu_node_at(const struct qu_core *core, uint32_t node)
 	if (node >= core->limits.nodes_max || !core->nodes[node].used)
 		return NULL;
 	return &core->nodes[node];
+}
+
+const struct qu_watcher *qu_watcher_at(const struct qu_core *core, uint32_t watcher)
+{
+	if (watcher >= core->limits.watchers_max || !core->watchers[watcher].used)
+		return NULL;
+	return &core->watchers[watcher];
+}
+
+uint32_t qu_watchers_max(const struct qu_core *core)
+{
+	return core->limits.watchers_max;
+}
+
+uint32_t qu_watcher_endpoint(const struct qu_core *core, uint32_t watcher)
+{
+	return core->limits.nodes_max + watcher;
 }
 
 uint32_t qu_groups_max(const struct qu_core *core)

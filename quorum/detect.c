@@ -6,22 +6,54 @@
  */
 #include "internal.h"
 
+void qu_probe_reset(struct qu_probe *p, int64_t now_ms)
+{
+	/* Sentinel starts both clocks at link creation, so an endpoint that can never be reached
+	 * still times out after down-after. */
+	memset(p, 0, sizeof(*p));
+	p->ping_pending_since_ms = now_ms;
+	p->ping_ok_at_ms = now_ms;
+}
+
+bool qu_probe_ping_due(struct qu_probe *p, int64_t now_ms, int64_t down_after_ms)
+{
+	int64_t period = down_after_ms < QU_PING_PERIOD_MS ? down_after_ms : QU_PING_PERIOD_MS;
+	if (now_ms - p->ping_reply_at_ms <= period || now_ms - p->ping_sent_at_ms <= period / 2)
+		return false;
+	p->ping_sent_at_ms = now_ms;
+	if (p->ping_pending_since_ms == 0)
+		p->ping_pending_since_ms = now_ms;
+	return true;
+}
+
+void qu_probe_on_reply(struct qu_probe *p, int64_t now_ms, bool valid)
+{
+	p->ping_reply_at_ms = now_ms;
+	if (!valid)
+		return;
+	p->ping_ok_at_ms = now_ms;
+	p->ping_pending_since_ms = 0;
+}
+
+/* §3.2 rule 1: no valid reply for down-after, counting from the oldest unanswered PING, or
+ * from the last valid reply while disconnected. */
+bool qu_probe_timed_out(const struct qu_probe *p, int64_t now_ms, int64_t down_after_ms,
+			bool connected)
+{
+	int64_t elapsed = 0;
+	if (p->ping_pending_since_ms != 0)
+		elapsed = now_ms - p->ping_pending_since_ms;
+	else if (!connected)
+		elapsed = now_ms - p->ping_ok_at_ms;
+	return elapsed > down_after_ms;
+}
+
 void qu_detect_node_reset(struct qu_node *n, int64_t now_ms)
 {
-	/* Sentinel starts both clocks at link creation, so a node that can never be reached
-	 * still times out after down-after. */
-	n->ping_pending_since_ms = now_ms;
-	n->ping_ok_at_ms = now_ms;
-	n->ping_reply_at_ms = 0;
-	n->ping_sent_at_ms = 0;
+	qu_probe_reset(&n->probe, now_ms);
 	n->info_sent_at_ms = 0;
 	n->role_reported = n->kind;
 	n->role_reported_at_ms = now_ms;
-}
-
-static int64_t ping_period_ms(const struct qu_group *g)
-{
-	return g->conf.down_after_ms < QU_PING_PERIOD_MS ? g->conf.down_after_ms : QU_PING_PERIOD_MS;
 }
 
 /* A replica whose primary is in trouble, or that lost its own primary link, is polled every second. */
@@ -30,7 +62,7 @@ static int64_t info_period_ms(const struct qu_core *core, const struct qu_node *
 	if (n->kind != QU_ROLE_REPLICA)
 		return QU_INFO_PERIOD_MS;
 	const struct qu_group *g = &core->groups[n->group];
-	if (core->nodes[g->primary].sdown)
+	if (core->nodes[g->primary].probe.sdown)
 		return QU_INFO_FAST_PERIOD_MS;
 	if (n->role_reported == QU_ROLE_REPLICA && n->has_primary && !n->primary_link_up)
 		return QU_INFO_FAST_PERIOD_MS;
@@ -45,8 +77,8 @@ static void check_links(struct qu_core *core, uint32_t node)
 	int64_t now = core->now_ms;
 	int64_t half = g->conf.down_after_ms / 2;
 	if (n->cmd_up && now - n->cmd_since_ms > QU_MIN_LINK_RECONNECT_MS &&
-	    n->ping_pending_since_ms != 0 && now - n->ping_pending_since_ms > half &&
-	    now - n->ping_reply_at_ms > half) {
+	    n->probe.ping_pending_since_ms != 0 && now - n->probe.ping_pending_since_ms > half &&
+	    now - n->probe.ping_reply_at_ms > half) {
 		struct qu_action *a = qu_core_emit(core, QU_ACT_RELINK, n->group, node);
 		a->link = QU_LINK_CMD;
 		n->cmd_up = false;
@@ -73,13 +105,8 @@ static void send_probes(struct qu_core *core, uint32_t node)
 		qu_core_emit(core, QU_ACT_SEND_INFO, n->group, node);
 		n->info_sent_at_ms = now;
 	}
-	int64_t period = ping_period_ms(g);
-	if (now - n->ping_reply_at_ms > period && now - n->ping_sent_at_ms > period / 2) {
+	if (qu_probe_ping_due(&n->probe, now, g->conf.down_after_ms))
 		qu_core_emit(core, QU_ACT_SEND_PING, n->group, node);
-		n->ping_sent_at_ms = now;
-		if (n->ping_pending_since_ms == 0)
-			n->ping_pending_since_ms = now;
-	}
 	if (now - n->hello_sent_at_ms > QU_PUBLISH_PERIOD_MS &&
 	    now - n->hello_tried_at_ms > QU_PUBLISH_PERIOD_MS / 2) {
 		qu_core_emit(core, QU_ACT_SEND_HELLO, n->group, node);
@@ -92,12 +119,7 @@ static bool is_sdown(const struct qu_core *core, const struct qu_node *n)
 {
 	const struct qu_group *g = &core->groups[n->group];
 	int64_t now = core->now_ms;
-	int64_t elapsed = 0;
-	if (n->ping_pending_since_ms != 0)
-		elapsed = now - n->ping_pending_since_ms;
-	else if (!n->cmd_up || !n->pubsub_up)
-		elapsed = now - n->ping_ok_at_ms;
-	if (elapsed > g->conf.down_after_ms)
+	if (qu_probe_timed_out(&n->probe, now, g->conf.down_after_ms, n->cmd_up && n->pubsub_up))
 		return true;
 	/* A primary that says it is a replica for long enough is as good as down. */
 	return n->kind == QU_ROLE_PRIMARY && n->role_reported == QU_ROLE_REPLICA &&
@@ -108,11 +130,11 @@ static void check_sdown(struct qu_core *core, uint32_t node)
 {
 	struct qu_node *n = &core->nodes[node];
 	bool down = is_sdown(core, n);
-	if (down == n->sdown)
+	if (down == n->probe.sdown)
 		return;
-	n->sdown = down;
+	n->probe.sdown = down;
 	if (down) {
-		n->sdown_since_ms = core->now_ms;
+		n->probe.sdown_since_ms = core->now_ms;
 		qu_core_event(core, QU_EV_SDOWN, n->group, node, NULL);
 	} else {
 		qu_core_event(core, QU_EV_SDOWN_CLEARED, n->group, node, NULL);
@@ -128,6 +150,7 @@ void qu_detect_tick(struct qu_core *core)
 		send_probes(core, i);
 		check_sdown(core, i);
 	}
+	qu_peers_tick(core);
 }
 
 void qu_detect_on_link(struct qu_core *core, uint32_t node, enum qu_link_kind which, bool up)
@@ -142,7 +165,7 @@ void qu_detect_on_link(struct qu_core *core, uint32_t node, enum qu_link_kind wh
 		/* Requests in flight died with the link; the clock of the oldest unanswered PING
 		 * keeps running (§1.6) so reconnects never delay SDOWN. */
 		n->info_sent_at_ms = 0;
-		n->ping_sent_at_ms = 0;
+		n->probe.ping_sent_at_ms = 0;
 		n->hello_tried_at_ms = 0;
 		return;
 	}
@@ -155,10 +178,5 @@ void qu_detect_on_link(struct qu_core *core, uint32_t node, enum qu_link_kind wh
 
 void qu_detect_on_ping(struct qu_core *core, uint32_t node, bool valid)
 {
-	struct qu_node *n = &core->nodes[node];
-	n->ping_reply_at_ms = core->now_ms;
-	if (!valid)
-		return;
-	n->ping_ok_at_ms = core->now_ms;
-	n->ping_pending_since_ms = 0;
+	qu_probe_on_reply(&core->nodes[node].probe, core->now_ms, valid);
 }

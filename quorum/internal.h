@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "quorum.h"
+#include "quorum_wire.h"
 
 #define QU_ASSERT(cond)                                                                            \
 	do {                                                                                       \
@@ -24,6 +25,8 @@
 #define QU_GROUPS_LIMIT 100000u
 #define QU_NODES_LIMIT 1000000u
 #define QU_ACTIONS_PER_NODE 8u   /* per TICK: link checks, PING, INFO, hello, events */
+#define QU_ACTIONS_PER_PEER 4u   /* per TICK and group: ask, hello, events */
+#define QU_PEER_REPLY_VALID_MS (5 * QU_ASK_PERIOD_MS) /* a peer's opinion expires (§3.3) */
 #define QU_ACTIONS_EXTRA 64u
 
 struct qu_core {
@@ -34,6 +37,9 @@ struct qu_core {
 	int64_t now_ms;                 /* of the input being processed */
 	struct qu_group *groups;        /* limits.groups_max */
 	struct qu_node *nodes;          /* limits.nodes_max */
+	struct qu_watcher *watchers;    /* limits.watchers_max */
+	bool dirty;                     /* a PERSIST failed: persist again before revealing */
+	bool persist_queued;            /* a PERSIST in the outbox not yet followed by a reveal */
 	struct qu_action *outbox;
 	uint32_t outbox_max;
 	uint32_t outbox_len;
@@ -51,6 +57,7 @@ uint32_t qu_topology_node_add(struct qu_core *core, uint32_t group, enum qu_role
 			      const struct qu_addr *addr);
 void qu_topology_node_del(struct qu_core *core, uint32_t node);
 void qu_topology_on_info(struct qu_core *core, uint32_t node, const struct qu_info *info);
+void qu_topology_switch(struct qu_core *core, uint32_t group, const struct qu_addr *addr);
 bool qu_addr_equal(const struct qu_addr *a, const struct qu_addr *b);
 
 /* detect.c: periodic probes, link health, subjective down */
@@ -58,6 +65,33 @@ void qu_detect_tick(struct qu_core *core);
 void qu_detect_on_link(struct qu_core *core, uint32_t node, enum qu_link_kind which, bool up);
 void qu_detect_on_ping(struct qu_core *core, uint32_t node, bool valid);
 void qu_detect_node_reset(struct qu_node *n, int64_t now_ms);
+
+/* detect.c: probe helpers shared by nodes and watchers */
+void qu_probe_reset(struct qu_probe *p, int64_t now_ms);
+bool qu_probe_ping_due(struct qu_probe *p, int64_t now_ms, int64_t down_after_ms);
+void qu_probe_on_reply(struct qu_probe *p, int64_t now_ms, bool valid);
+bool qu_probe_timed_out(const struct qu_probe *p, int64_t now_ms, int64_t down_after_ms,
+			bool connected);
+
+/* peers.c: other watchers learned from hellos; objective down */
+void qu_peers_tick(struct qu_core *core);
+int qu_peers_on_hello(struct qu_core *core, const struct qu_hello *h);
+void qu_peers_on_link(struct qu_core *core, uint32_t watcher, bool up);
+void qu_peers_on_ping(struct qu_core *core, uint32_t watcher, bool valid);
+void qu_peers_drop_group(struct qu_core *core, uint32_t group);
+int qu_peers_restore(struct qu_core *core, uint32_t group, const struct qu_addr *addr,
+		     const char *runid);
+void qu_peers_check_odown(struct qu_core *core, uint32_t group);
+void qu_peers_ask(struct qu_core *core, uint32_t group);
+
+/* vote.c: epochs, votes, leader election */
+void qu_vote_on_request(struct qu_core *core, const struct qu_vote_request *req);
+int qu_vote_on_reply(struct qu_core *core, uint32_t watcher, const struct qu_vote_reply *rep);
+void qu_vote_tick_group(struct qu_core *core, uint32_t group);
+void qu_vote_persist_failed(struct qu_core *core);
+/* Emit PERSIST now if a previous one failed (call before anything that reveals state). */
+void qu_vote_persist_before_reveal(struct qu_core *core);
+void qu_core_new_epoch(struct qu_core *core, uint64_t epoch);
 
 /* admin.c: configuration changes */
 int qu_admin_step(struct qu_core *core, const struct qu_admin *admin);

@@ -135,3 +135,41 @@ void qu_topology_on_info(struct qu_core *core, uint32_t node, const struct qu_in
 	if (n->kind == QU_ROLE_PRIMARY && info->role == QU_ROLE_PRIMARY)
 		discover_replicas(core, node, info);
 }
+
+/*
+ * The primary of group moved to addr (a newer config learned from gossip, or our own failover):
+ * emit +switch-master and rebuild the group around the new primary, Sentinel-style: the replicas
+ * are the previous ones minus the new primary plus the old primary (§5.7), each re-added (+slave).
+ */
+void qu_topology_switch(struct qu_core *core, uint32_t group, const struct qu_addr *addr)
+{
+	struct qu_group *g = &core->groups[group];
+	struct qu_addr old = g->conf.addr;
+	struct qu_addr keep[QU_REPLICAS_MAX];
+	uint32_t kept = 0;
+	for (uint32_t i = 0; i < g->replica_count && kept < QU_REPLICAS_MAX; i++) {
+		const struct qu_addr *r = &core->nodes[g->replicas[i]].addr;
+		if (!qu_addr_equal(r, addr))
+			keep[kept++] = *r;
+	}
+	if (kept < QU_REPLICAS_MAX && !qu_addr_equal(&old, addr))
+		keep[kept++] = old;
+	struct qu_action *a = qu_core_emit(core, QU_ACT_EVENT, group, QU_NONE);
+	a->event = QU_EV_SWITCH_MASTER;
+	snprintf(a->text, sizeof(a->text), "%s %s %u %s %u", g->conf.name, old.host,
+		 (unsigned)old.port, addr->host, (unsigned)addr->port);
+	while (g->replica_count > 0)
+		qu_topology_node_del(core, g->replicas[g->replica_count - 1]);
+	qu_topology_node_del(core, g->primary);
+	g->conf.addr = *addr;
+	g->primary = qu_topology_node_add(core, group, QU_ROLE_PRIMARY, addr);
+	QU_ASSERT(g->primary != QU_NONE); /* the old primary's slot was just freed */
+	for (uint32_t i = 0; i < kept; i++) {
+		uint32_t id = qu_topology_node_add(core, group, QU_ROLE_REPLICA, &keep[i]);
+		if (id == QU_NONE)
+			break;
+		qu_core_event(core, QU_EV_REPLICA_ADDED, group, id, NULL);
+	}
+	g->odown = false;
+	g->failover_state = QU_FO_NONE;
+}

@@ -501,7 +501,7 @@ static void cmd_hello(struct sn_server *s, struct sn_client *c, const struct sn_
 	sn_resp_bulk_str(&c->out, "server");
 	sn_resp_bulk_str(&c->out, "redis");
 	sn_resp_bulk_str(&c->out, "version");
-	sn_resp_bulk_str(&c->out, SN_REDIS_COMPAT_VERSION);
+	sn_resp_bulk_str(&c->out, VIGIL_REDIS_VERSION);
 	sn_resp_bulk_str(&c->out, "proto");
 	sn_resp_int(&c->out, c->proto);
 	sn_resp_bulk_str(&c->out, "id");
@@ -1159,7 +1159,7 @@ static void info_server(struct sn_server *s, struct sn_buf *b)
 		      "server_time_usec:%lld\r\nuptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\n"
 		      "hz:10\r\nconfigured_hz:10\r\nlru_clock:%lld\r\nexecutable:%s\r\n"
 		      "config_file:%s\r\nio_threads_active:0\r\nvigil_version:%s\r\n",
-		      SN_REDIS_COMPAT_VERSION, u.sysname, u.release, u.machine,
+		      VIGIL_REDIS_VERSION, u.sysname, u.release, u.machine,
 		      (int)(sizeof(long) * 8), ev_backend_name(s->loop), __GNUC__, __GNUC_MINOR__,
 		      __GNUC_PATCHLEVEL__, (long)getpid(), s->run_id, (unsigned)s->port,
 		      (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000, (long long)up_s,

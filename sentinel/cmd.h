@@ -17,11 +17,7 @@
 
 #include "resp.h"
 #include "server.h"
-
-#define VIGIL_VERSION "0.1.0"
-/* What HELLO "version" and INFO "redis_version" say: clients (redis-py, Lettuce, ioredis)
- * compare it with Redis releases to pick features, so we report the release we mimic. */
-#define SN_REDIS_COMPAT_VERSION "7.0.15"
+#include "version.h" /* VIGIL_VERSION, VIGIL_REDIS_VERSION */
 
 #define SN_ADDR_STR_MAX 64 /* "ip:port", "[v6]:port" */
 #define SN_CMD_NAME_MAX 64 /* "sentinel|is-master-down-by-addr" + NUL */

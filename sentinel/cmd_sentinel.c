@@ -132,12 +132,21 @@ static void field_ll(struct sn_buf *out, const char *key, long long val)
 	sn_resp_bulk_fmt(out, "%lld", val);
 }
 
-static void node_flags(const struct qu_node *n, char *buf, size_t size)
+/* Flags in Sentinel's fixed order (sentinel-protocol.md §6.4). */
+static void node_flags(const struct qu_group *g, const struct qu_node *n, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s%s%s", n->sdown ? "s_down," : "",
-		 n->kind == QU_ROLE_PRIMARY ? "master" : "slave",
-		 n->cmd_up && n->pubsub_up ? "" : ",disconnected");
+	bool primary = n->kind == QU_ROLE_PRIMARY;
+	snprintf(buf, size, "%s%s%s%s%s", n->probe.sdown ? "s_down," : "",
+		 primary && g->odown ? "o_down," : "", primary ? "master" : "slave",
+		 n->cmd_up && n->pubsub_up ? "" : ",disconnected",
+		 primary && g->failover_state != QU_FO_NONE ? ",failover_in_progress" : "");
 }
+
+static const char *const failover_state_wire[] = {
+	[QU_FO_NONE] = "none",
+	[QU_FO_WAIT_START] = "wait_start",
+	[QU_FO_SELECT_REPLICA] = "select_slave",
+};
 
 static void node_name(const struct qu_node *n, char *buf, size_t size)
 {
@@ -160,8 +169,11 @@ static void describe_node(struct req *r, uint32_t group, uint32_t node)
 		snprintf(name, sizeof(name), "%s", g->conf.name);
 	else
 		node_name(n, name, sizeof(name));
-	node_flags(n, flags, sizeof(flags));
-	size_t pairs = 10 + (n->sdown ? 1 : 0) + 1 + 3 + (primary ? 6 : 7);
+	node_flags(g, n, flags, sizeof(flags));
+	bool in_failover = primary && g->failover_state != QU_FO_NONE;
+	bool odown = primary && g->odown;
+	size_t pairs = 10 + (in_failover ? 1 : 0) + (n->probe.sdown ? 1 : 0) + (odown ? 1 : 0) + 1 +
+		       3 + (primary ? 6 : 7);
 	sn_resp_map(r->out, r->proto, pairs);
 	field_str(r->out, "name", name);
 	field_str(r->out, "ip", n->addr.host);
@@ -170,12 +182,16 @@ static void describe_node(struct req *r, uint32_t group, uint32_t node)
 	field_str(r->out, "flags", flags);
 	field_ll(r->out, "link-pending-commands", sn_links_pending(&r->d->links, node));
 	field_ll(r->out, "link-refcount", 1);
-	field_ll(r->out, "last-ping-sent", age(now, n->ping_pending_since_ms));
-	field_ll(r->out, "last-ok-ping-reply", age(now, n->ping_ok_at_ms));
+	if (in_failover)
+		field_str(r->out, "failover-state", failover_state_wire[g->failover_state]);
+	field_ll(r->out, "last-ping-sent", age(now, n->probe.ping_pending_since_ms));
+	field_ll(r->out, "last-ok-ping-reply", age(now, n->probe.ping_ok_at_ms));
 	field_ll(r->out, "last-ping-reply",
-		 age(now, n->ping_reply_at_ms != 0 ? n->ping_reply_at_ms : n->ping_ok_at_ms));
-	if (n->sdown)
-		field_ll(r->out, "s-down-time", now - n->sdown_since_ms);
+		 age(now, n->probe.ping_reply_at_ms != 0 ? n->probe.ping_reply_at_ms : n->probe.ping_ok_at_ms));
+	if (n->probe.sdown)
+		field_ll(r->out, "s-down-time", now - n->probe.sdown_since_ms);
+	if (odown)
+		field_ll(r->out, "o-down-time", now - g->odown_since_ms);
 	field_ll(r->out, "down-after-milliseconds", g->conf.down_after_ms);
 	field_ll(r->out, "info-refresh", age(now, n->info_at_ms));
 	field_str(r->out, "role-reported", n->role_reported == QU_ROLE_REPLICA ? "slave" : "master");
@@ -183,7 +199,7 @@ static void describe_node(struct req *r, uint32_t group, uint32_t node)
 	if (primary) {
 		field_ll(r->out, "config-epoch", (long long)g->config_epoch);
 		field_ll(r->out, "num-slaves", g->replica_count);
-		field_ll(r->out, "num-other-sentinels", 0);
+		field_ll(r->out, "num-other-sentinels", g->peer_count);
 		field_ll(r->out, "quorum", g->conf.quorum);
 		field_ll(r->out, "failover-timeout", g->conf.failover_timeout_ms);
 		field_ll(r->out, "parallel-syncs", g->conf.parallel_syncs);
@@ -252,11 +268,46 @@ static void sub_replicas(struct req *r)
 			describe_node(r, gi, g->replicas[i]);
 }
 
+/* One other watcher as a group sees it (sentinel-protocol.md §6.3, sentinel kind). */
+static void describe_peer(struct req *r, const struct qu_group *g, const struct qu_peer *p)
+{
+	const struct qu_watcher *w = qu_watcher_at(r->d->core, p->watcher);
+	uint32_t endpoint = qu_watcher_endpoint(r->d->core, p->watcher);
+	int64_t now = r->now_ms;
+	char flags[128];
+	snprintf(flags, sizeof(flags), "%ssentinel%s%s", w->probe.sdown ? "s_down," : "",
+		 w->cmd_up ? "" : ",disconnected", p->primary_down ? ",master_down" : "");
+	size_t pairs = 10 + (w->probe.sdown ? 1 : 0) + 1 + 3;
+	sn_resp_map(r->out, r->proto, pairs);
+	field_str(r->out, "name", w->runid);
+	field_str(r->out, "ip", w->addr.host);
+	field_ll(r->out, "port", w->addr.port);
+	field_str(r->out, "runid", w->runid);
+	field_str(r->out, "flags", flags);
+	field_ll(r->out, "link-pending-commands", sn_links_pending(&r->d->links, endpoint));
+	field_ll(r->out, "link-refcount", w->refs);
+	field_ll(r->out, "last-ping-sent", age(now, w->probe.ping_pending_since_ms));
+	field_ll(r->out, "last-ok-ping-reply", age(now, w->probe.ping_ok_at_ms));
+	field_ll(r->out, "last-ping-reply",
+		 age(now, w->probe.ping_reply_at_ms != 0 ? w->probe.ping_reply_at_ms
+							: w->probe.ping_ok_at_ms));
+	if (w->probe.sdown)
+		field_ll(r->out, "s-down-time", now - w->probe.sdown_since_ms);
+	field_ll(r->out, "down-after-milliseconds", g->conf.down_after_ms);
+	field_ll(r->out, "last-hello-message", age(now, p->hello_at_ms));
+	field_str(r->out, "voted-leader", p->leader[0] != '\0' ? p->leader : "?");
+	field_ll(r->out, "voted-leader-epoch", (long long)p->leader_epoch);
+}
+
 static void sub_sentinels(struct req *r)
 {
-	/* Other watchers are learned from hello gossip: none are tracked yet. */
-	if (group_or_reply(r, r->argv[2]) != QU_NONE)
-		sn_resp_array(r->out, 0);
+	uint32_t gi = group_or_reply(r, r->argv[2]);
+	if (gi == QU_NONE)
+		return;
+	const struct qu_group *g = qu_group_at(r->d->core, gi);
+	sn_resp_array(r->out, g->peer_count);
+	for (uint32_t i = 0; i < g->peer_count; i++)
+		describe_peer(r, g, &g->peers[i]);
 }
 
 static void sub_get_master_addr(struct req *r)
@@ -283,7 +334,10 @@ static void sub_ckquorum(struct req *r)
 	if (gi == QU_NONE)
 		return;
 	const struct qu_group *g = qu_group_at(r->d->core, gi);
-	unsigned voters = 1, usable = 1; /* ourselves; peers come with gossip */
+	/* usable: ourselves and every peer not SDOWN; the majority counts every known watcher. */
+	unsigned voters = 1 + g->peer_count, usable = 1;
+	for (uint32_t i = 0; i < g->peer_count; i++)
+		usable += !qu_watcher_at(r->d->core, g->peers[i].watcher)->probe.sdown;
 	unsigned majority = voters / 2 + 1;
 	bool no_quorum = usable < g->conf.quorum;
 	bool no_majority = usable < majority;
@@ -496,27 +550,37 @@ static void sub_info_cache(struct req *r)
 	}
 }
 
-/* SENTINEL IS-MASTER-DOWN-BY-ADDR ip port epoch runid: the non-voting answer
- * [down, "*", 0] (votes arrive with leader election). */
+/* SENTINEL IS-MASTER-DOWN-BY-ADDR ip port epoch runid|*: the core decides down and the vote
+ * (persisted before this reply is written); the reply is (integer, bulk, integer) (§4.3). */
 static void sub_is_master_down(struct req *r)
 {
-	struct qu_core *core = r->d->core;
 	long long port, epoch;
-	if (!parse_ll(r->argv[3], &port) || !parse_ll(r->argv[4], &epoch)) {
+	if (!parse_ll(r->argv[3], &port) || !parse_ll(r->argv[4], &epoch) || port <= 0 ||
+	    port > 65535 || epoch < 0) {
 		sn_resp_error(r->out, "ERR value is not an integer or out of range");
 		return;
 	}
-	bool down = false;
-	for (uint32_t g = 0; g < qu_groups_max(core); g++) {
-		const struct qu_group *grp = qu_group_at(core, g);
-		if (grp != NULL && grp->conf.addr.port == port &&
-		    strcmp(grp->conf.addr.host, r->argv[2]) == 0)
-			down = qu_node_at(core, grp->primary)->sdown;
+	bool is_star = strcmp(r->argv[5], "*") == 0;
+	if (strlen(r->argv[2]) >= QU_HOST_MAX || (!is_star && strlen(r->argv[5]) != QU_RUNID_LEN)) {
+		sn_resp_error(r->out, "ERR Invalid address or runid");
+		return;
+	}
+	struct qu_input in = {.kind = QU_IN_VOTE_REQUEST, .now_ms = r->now_ms};
+	snprintf(in.u.vote_request.primary.host, QU_HOST_MAX, "%s", r->argv[2]);
+	in.u.vote_request.primary.port = (uint16_t)port;
+	in.u.vote_request.epoch = (uint64_t)epoch;
+	snprintf(in.u.vote_request.runid, sizeof(in.u.vote_request.runid), "%s", r->argv[5]);
+	r->d->vote_answer.valid = false;
+	int rc = sn_daemon_feed(r->d, &in);
+	if (rc != QU_OK || !r->d->vote_answer.valid) {
+		/* The vote could not be made durable: say nothing about it. */
+		sn_resp_error(r->out, ERR_SAVE);
+		return;
 	}
 	sn_resp_array(r->out, 3);
-	sn_resp_int(r->out, down ? 1 : 0);
-	sn_resp_bulk_str(r->out, "*");
-	sn_resp_int(r->out, 0);
+	sn_resp_int(r->out, r->d->vote_answer.down ? 1 : 0);
+	sn_resp_bulk_str(r->out, r->d->vote_answer.leader);
+	sn_resp_int(r->out, (long long)r->d->vote_answer.leader_epoch);
 }
 
 static void sub_pending_scripts(struct req *r)
@@ -656,7 +720,9 @@ void sn_cmd_role(void *ctx, struct sn_client *c)
 
 static const char *group_status(const struct qu_core *core, const struct qu_group *g)
 {
-	return qu_node_at(core, g->primary)->sdown ? "sdown" : "ok";
+	if (g->odown)
+		return "odown";
+	return qu_node_at(core, g->primary)->probe.sdown ? "sdown" : "ok";
 }
 
 void sn_cmd_info_sentinel(void *ctx, struct sn_buf *out)
@@ -675,8 +741,9 @@ void sn_cmd_info_sentinel(void *ctx, struct sn_buf *out)
 		const struct qu_group *g = qu_group_at(d->core, gi);
 		if (g == NULL)
 			continue;
-		sn_buf_printf(out, "master%zu:name=%s,status=%s,address=%s:%u,slaves=%u,sentinels=1\r\n",
+		sn_buf_printf(out, "master%zu:name=%s,status=%s,address=%s:%u,slaves=%u,sentinels=%u\r\n",
 			      n++, g->conf.name, group_status(d->core, g), g->conf.addr.host,
-			      (unsigned)g->conf.addr.port, (unsigned)g->replica_count);
+			      (unsigned)g->conf.addr.port, (unsigned)g->replica_count,
+			      (unsigned)g->peer_count + 1);
 	}
 }

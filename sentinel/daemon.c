@@ -7,11 +7,14 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+
+#include <hiredis/hiredis.h>
 
 #include "clock.h"
 #include "info.h"
@@ -19,8 +22,7 @@
 #include "quorum_wire.h"
 #include "state.h"
 
-#define SN_GROUPS_MAX 256
-#define SN_NODES_MAX 4096
+_Static_assert(SN_GROUPS_MAX <= SN_STATE_GROUPS_MAX, "state file must hold every group");
 
 static const enum sn_log_level level_of_event[] = {
 	[QU_LEVEL_D] = SN_LOG_DEBUG,
@@ -43,8 +45,37 @@ static int64_t reply_timeout_ms(const struct qu_group *g)
 	return t;
 }
 
+#define SN_ASSERT_OK(rc)                                                                           \
+	do {                                                                                       \
+		if ((rc) != QU_OK)                                                                 \
+			qu_panic(__FILE__, __LINE__, #rc " != QU_OK");                             \
+	} while (0)
+
+static bool is_watcher(const struct sn_daemon *d, uint32_t endpoint)
+{
+	return endpoint >= qu_nodes_max(d->core);
+}
+
+/* Other watchers get a command link only, authenticated with our own requirepass as Sentinel
+ * does when no sentinel-pass is set (all watchers of an ensemble share one password). */
+static void exec_watcher_add(struct sn_daemon *d, uint32_t endpoint)
+{
+	const struct qu_watcher *w = qu_watcher_at(d->core, endpoint - qu_nodes_max(d->core));
+	if (w == NULL)
+		return;
+	sn_links_close(&d->links, endpoint);
+	int rc = sn_links_open_cmd(&d->links, endpoint, &w->addr, "", d->conf.requirepass, 5000);
+	if (rc != 0)
+		sn_log(SN_LOG_WARNING, "event=link-open-failed watcher=%s addr=%s:%u err=%d",
+		       w->runid, w->addr.host, (unsigned)w->addr.port, rc);
+}
+
 static void exec_node_add(struct sn_daemon *d, const struct qu_action *a)
 {
+	if (is_watcher(d, a->node)) {
+		exec_watcher_add(d, a->node);
+		return;
+	}
 	const struct qu_node *n = qu_node_at(d->core, a->node);
 	const struct qu_group *g = qu_group_at(d->core, a->group);
 	if (n == NULL || g == NULL)
@@ -60,6 +91,8 @@ static void exec_node_add(struct sn_daemon *d, const struct qu_action *a)
 static void exec_node_del(struct sn_daemon *d, uint32_t node)
 {
 	sn_links_close(&d->links, node);
+	if (is_watcher(d, node))
+		return;
 	struct sn_node_cache *c = &d->cache[node];
 	free(c->info);
 	memset(c, 0, sizeof(*c));
@@ -87,8 +120,9 @@ static void exec_hello(struct sn_daemon *d, const struct qu_action *a)
 	char payload[QU_TEXT_MAX];
 	if (qu_wire_hello_format(&h, payload, sizeof(payload)) < 0)
 		return;
-	/* A failed send is retried: the core re-sends until a publish is acknowledged. */
-	int rc = sn_links_publish(&d->links, a->node, QU_HELLO_CHANNEL, payload);
+	/* A failed send is retried: the core re-sends until a publish is acknowledged. The tag
+	 * tells which group's hello a watcher acknowledged. */
+	int rc = sn_links_publish(&d->links, a->node, QU_HELLO_CHANNEL, payload, a->group);
 	if (rc != 0)
 		sn_log(SN_LOG_DEBUG, "event=hello-not-sent node=%u rc=%d", a->node, rc);
 }
@@ -101,6 +135,28 @@ static void exec_event(struct sn_daemon *d, const struct qu_action *a)
 	/* Debug-level events are logged, never published (sentinel-protocol.md §7). */
 	if (level != QU_LEVEL_D)
 		sn_server_publish(&d->server, name, a->text, strlen(a->text));
+}
+
+static void exec_ask(struct sn_daemon *d, const struct qu_action *a)
+{
+	const struct qu_group *g = qu_group_at(d->core, a->group);
+	if (g == NULL)
+		return;
+	char port[8], epoch[24];
+	snprintf(port, sizeof(port), "%u", (unsigned)g->conf.addr.port);
+	snprintf(epoch, sizeof(epoch), "%llu", (unsigned long long)a->epoch);
+	const char *argv[6] = {"SENTINEL", "is-master-down-by-addr", g->conf.addr.host, port, epoch,
+			       a->runid};
+	if (sn_links_command(&d->links, a->node, a->group, 6, argv) != 0)
+		sn_log(SN_LOG_DEBUG, "event=ask-not-sent endpoint=%u", a->node);
+}
+
+static void exec_vote_reply(struct sn_daemon *d, const struct qu_action *a)
+{
+	d->vote_answer.valid = true;
+	d->vote_answer.down = a->flag;
+	snprintf(d->vote_answer.leader, sizeof(d->vote_answer.leader), "%s", a->runid);
+	d->vote_answer.leader_epoch = a->epoch;
 }
 
 static void exec_action(struct sn_daemon *d, const struct qu_action *a)
@@ -131,8 +187,19 @@ static void exec_action(struct sn_daemon *d, const struct qu_action *a)
 		exec_event(d, a);
 		break;
 	case QU_ACT_PERSIST:
-		d->persist_wanted = true;
+		break; /* executed by feed_one(), in order */
+	case QU_ACT_SEND_ASK:
+		exec_ask(d, a);
 		break;
+	case QU_ACT_VOTE_REPLY:
+		exec_vote_reply(d, a);
+		break;
+	case QU_ACT_ELECTED: {
+		const struct qu_group *g = qu_group_at(d->core, a->group);
+		sn_log(SN_LOG_NOTICE, "event=elected group=%s epoch=%llu", g ? g->conf.name : "?",
+		       (unsigned long long)a->epoch);
+		break;
+	}
 	}
 }
 
@@ -147,6 +214,7 @@ static void defer_input(struct sn_daemon *d, const struct qu_input *in)
 	uint32_t slot = (d->defer_head + d->defer_len) % SN_DEFER_MAX;
 	d->defer[slot] = *in;
 	d->defer_info[slot] = NULL;
+	d->defer_hello[slot] = NULL;
 	if (in->kind == QU_IN_INFO_REPLY) {
 		struct qu_info *copy = malloc(sizeof(*copy));
 		if (copy == NULL)
@@ -155,14 +223,45 @@ static void defer_input(struct sn_daemon *d, const struct qu_input *in)
 		d->defer_info[slot] = copy;
 		d->defer[slot].u.info = copy;
 	}
+	if (in->kind == QU_IN_HELLO) {
+		struct qu_hello *copy = malloc(sizeof(*copy));
+		if (copy == NULL)
+			return;
+		*copy = *in->u.hello;
+		d->defer_hello[slot] = copy;
+		d->defer[slot].u.hello = copy;
+	}
 	d->defer_len++;
 }
 
+/*
+ * Persist before you reveal: a PERSIST action writes the state file right there, before any later
+ * action of the batch runs. If the write fails, the rest of the batch is dropped unexecuted and
+ * the core learns it (PERSIST_FAILED) so that it persists again before revealing anything.
+ */
 static int feed_one(struct sn_daemon *d, const struct qu_input *in)
 {
 	int rc = qu_step(d->core, in);
-	for (const struct qu_action *a; (a = qu_action_next(d->core)) != NULL;)
-		exec_action(d, a);
+	bool failed = false;
+	for (const struct qu_action *a; (a = qu_action_next(d->core)) != NULL;) {
+		if (failed)
+			continue; /* drained, never executed */
+		if (a->kind != QU_ACT_PERSIST) {
+			exec_action(d, a);
+			continue;
+		}
+		if (d->booting)
+			d->persist_wanted = true;
+		else
+			failed = sn_daemon_persist(d) != 0;
+	}
+	if (failed) {
+		struct qu_input pf = {.kind = QU_IN_PERSIST_FAILED, .now_ms = in->now_ms};
+		int pf_rc = qu_step(d->core, &pf);
+		SN_ASSERT_OK(pf_rc);
+		for (const struct qu_action *a; (a = qu_action_next(d->core)) != NULL;)
+			exec_action(d, a);
+	}
 	return rc;
 }
 
@@ -181,13 +280,14 @@ int sn_daemon_feed(struct sn_daemon *d, const struct qu_input *in)
 		d->defer_len--;
 		struct qu_input next = d->defer[slot];
 		struct qu_info *info = d->defer_info[slot];
+		struct qu_hello *hello = d->defer_hello[slot];
 		d->defer_info[slot] = NULL;
+		d->defer_hello[slot] = NULL;
 		(void)feed_one(d, &next);
 		free(info);
+		free(hello);
 	}
 	d->feeding = false;
-	if (d->persist_wanted && !d->booting)
-		(void)sn_daemon_persist(d);
 	return rc;
 }
 
@@ -258,35 +358,68 @@ static void link_on_info(void *ctx, uint32_t node, const char *text, size_t len)
 	free(info);
 }
 
+/* A hello from anywhere (a node's channel or a PUBLISH to us): parse, then let the core judge. */
+static void feed_hello(struct sn_daemon *d, const char *payload, size_t len, int64_t now)
+{
+	d->hello_received++;
+	struct qu_hello h;
+	int rc = qu_wire_hello_parse(payload, len, &h);
+	if (rc != 0) {
+		d->hello_rejected++;
+		sn_log(SN_LOG_DEBUG, "event=hello-rejected reason=%d", rc);
+		return;
+	}
+	struct qu_input in = {.kind = QU_IN_HELLO, .now_ms = now};
+	in.u.hello = &h;
+	if (sn_daemon_feed(d, &in) != QU_OK)
+		d->hello_rejected++;
+}
+
 static void link_on_message(void *ctx, uint32_t node, const char *channel, const char *payload,
 			    size_t len)
 {
 	struct sn_daemon *d = ctx;
-	(void)payload;
-	(void)len;
-	if (strcmp(channel, QU_HELLO_CHANNEL) == 0)
-		d->hello_received++;
-	struct qu_input in = {.kind = QU_IN_PUBSUB_ACTIVITY, .now_ms = sn_clock_now_ms(), .node = node};
+	int64_t now = sn_clock_now_ms();
+	struct qu_input in = {.kind = QU_IN_PUBSUB_ACTIVITY, .now_ms = now, .node = node};
 	(void)sn_daemon_feed(d, &in);
+	if (strcmp(channel, QU_HELLO_CHANNEL) == 0)
+		feed_hello(d, payload, len, now);
 }
 
-static void link_on_publish(void *ctx, uint32_t node, bool ok)
+static void link_on_publish(void *ctx, uint32_t node, uint32_t tag, bool ok)
 {
 	if (!ok)
 		return;
 	struct qu_input in = {.kind = QU_IN_HELLO_SENT, .now_ms = sn_clock_now_ms(), .node = node};
+	in.u.hello_sent.group = tag;
 	(void)sn_daemon_feed(ctx, &in);
+}
+
+/* A peer's answer to is-master-down-by-addr: exactly (integer, string, integer), else ignored. */
+static void link_on_reply(void *ctx, uint32_t node, uint32_t tag, const struct redisReply *r)
+{
+	struct sn_daemon *d = ctx;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+	    r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING ||
+	    r->element[2]->type != REDIS_REPLY_INTEGER || r->element[2]->integer < 0 ||
+	    (r->element[1]->len != QU_RUNID_LEN && strcmp(r->element[1]->str, "*") != 0)) {
+		d->vote_reply_rejected++;
+		return;
+	}
+	struct qu_input in = {.kind = QU_IN_VOTE_REPLY, .now_ms = sn_clock_now_ms(), .node = node};
+	in.u.vote_reply.group = tag;
+	in.u.vote_reply.down = r->element[0]->integer == 1;
+	snprintf(in.u.vote_reply.leader, sizeof(in.u.vote_reply.leader), "%s", r->element[1]->str);
+	in.u.vote_reply.leader_epoch = (uint64_t)r->element[2]->integer;
+	(void)sn_daemon_feed(d, &in);
 }
 
 /* ---- server hooks ------------------------------------------------------------------------ */
 
 static int server_on_hello(void *ctx, const char *payload, size_t len)
 {
-	struct sn_daemon *d = ctx;
-	(void)payload;
-	(void)len;
-	d->hello_received++;
-	return 0;
+	feed_hello(ctx, payload, len, sn_clock_now_ms());
+	return 0; /* Sentinel answers :1 whether or not the hello was usable */
 }
 
 static void server_on_shutdown(void *ctx)
@@ -375,6 +508,7 @@ static int init_core(struct sn_daemon *d, const struct sn_state *st, struct sn_e
 	memset(&p, 0, sizeof(p));
 	p.limits.groups_max = SN_GROUPS_MAX;
 	p.limits.nodes_max = SN_NODES_MAX;
+	p.limits.watchers_max = SN_WATCHERS_MAX;
 	if (getrandom(&p.seed, sizeof(p.seed), 0) != (ssize_t)sizeof(p.seed))
 		p.seed = (uint64_t)sn_clock_now_ms();
 	d->seed = p.seed;
@@ -419,8 +553,11 @@ static int restore_groups(struct sn_daemon *d, const struct sn_effective *eff, s
 		}
 		uint32_t g = qu_group_find(d->core, e->conf.name);
 		struct qu_admin ep = {.op = QU_ADMIN_EPOCHS, .group = g, .quiet = true};
-		ep.num = (int64_t)e->config_epoch;
-		(void)admin(d, &ep);
+		ep.num = e->config_epoch > INT64_MAX ? INT64_MAX : (int64_t)e->config_epoch;
+		if (admin(d, &ep) != QU_OK) {
+			sn_err_set(err, "primary \"%s\": bad config epoch", e->conf.name);
+			return -EINVAL;
+		}
 		for (size_t r = 0; r < e->replica_count; r++) {
 			struct qu_admin kr = {.op = QU_ADMIN_KNOWN_REPLICA, .group = g, .quiet = true};
 			kr.addr = e->replicas[r];
@@ -439,10 +576,12 @@ static int start_io(struct sn_daemon *d, struct sn_err *err)
 		.on_info = link_on_info,
 		.on_message = link_on_message,
 		.on_publish = link_on_publish,
+		.on_reply = link_on_reply,
 	};
 	struct sn_link_hooks lh = link_hooks_proto;
 	lh.ctx = d;
-	int rc = sn_links_init(&d->links, d->loop, qu_nodes_max(d->core), qu_myid(d->core), &lh);
+	uint32_t endpoints = qu_nodes_max(d->core) + qu_watchers_max(d->core);
+	int rc = sn_links_init(&d->links, d->loop, endpoints, qu_myid(d->core), &lh);
 	if (rc != 0) {
 		sn_err_set(err, "cannot set up links (%d)", rc);
 		return rc;
@@ -505,6 +644,10 @@ int sn_daemon_init(struct sn_daemon *d, struct ev_loop *loop, const char *conf_p
 	if (rc == 0)
 		rc = restore_groups(d, &eff, err);
 	size_t groups = eff.group_count;
+	if (rc == 0 && eff.ignored_count > 0)
+		sn_log(SN_LOG_WARNING,
+		       "event=state-records-ignored count=%zu reason=\"primaries no longer configured\"",
+		       eff.ignored_count);
 	sn_effective_free(&eff);
 	sn_state_free(&st);
 	if (rc != 0)
@@ -536,8 +679,10 @@ void sn_daemon_free(struct sn_daemon *d)
 	if (d->cache != NULL && d->core != NULL)
 		for (uint32_t i = 0; i < qu_nodes_max(d->core); i++)
 			free(d->cache[i].info);
-	for (uint32_t i = 0; i < SN_DEFER_MAX; i++)
+	for (uint32_t i = 0; i < SN_DEFER_MAX; i++) {
 		free(d->defer_info[i]);
+		free(d->defer_hello[i]);
+	}
 	free(d->cache);
 	free(d->core_mem);
 	sn_conf_free(&d->conf);

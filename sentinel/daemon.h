@@ -17,10 +17,14 @@
 #include "err.h"
 #include "link.h"
 #include "quorum.h"
+#include "quorum_wire.h"
 #include "server.h"
 
 #define SN_TICK_MS 100
 #define SN_DEFER_MAX 1024
+#define SN_GROUPS_MAX 256 /* <= SN_STATE_GROUPS_MAX */
+#define SN_NODES_MAX 4096
+#define SN_WATCHERS_MAX 1024
 
 /* Per node, what the shell keeps beside the core: the raw INFO text for SENTINEL INFO-CACHE. */
 struct sn_node_cache {
@@ -52,7 +56,16 @@ struct sn_daemon {
 	uint32_t defer_len;
 	struct qu_input defer[SN_DEFER_MAX];
 	struct qu_info *defer_info[SN_DEFER_MAX];
-	uint64_t hello_received;       /* gossip counters (the peers protocol comes later) */
+	struct qu_hello *defer_hello[SN_DEFER_MAX];
+	uint64_t hello_received;       /* gossip counters */
+	uint64_t hello_rejected;       /* malformed, or naming a primary we do not monitor */
+	uint64_t vote_reply_rejected;  /* malformed IS-MASTER-DOWN-BY-ADDR replies from peers */
+	struct {
+		bool valid;                /* set by the VOTE_REPLY action of the last request */
+		bool down;
+		char leader[QU_RUNID_LEN + 1];
+		uint64_t leader_epoch;
+	} vote_answer;
 };
 
 /*

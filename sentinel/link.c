@@ -51,8 +51,11 @@ enum link_cmd {
 	CMD_PING,
 	CMD_INFO,
 	CMD_PUBLISH,
+	CMD_OTHER,  /* a caller's command; its reply goes to on_reply with the tag */
 };
 #define CMD_BITS 4u
+#define GEN_BITS 32u
+#define TAG_MAX ((1u << 28) - 1u) /* tags ride in the privdata pointer above gen and cmd */
 
 /* Wire strings (sentinel-protocol.md §1.2, §2.2, §3.1). */
 static const struct {
@@ -108,9 +111,22 @@ static uint64_t seed_from(const char *myid)
 	return h;
 }
 
+_Static_assert(sizeof(uintptr_t) >= 8, "privdata packs tag, generation and command");
+
+static void *priv_make_tagged(uint32_t gen, enum link_cmd cmd, uint32_t tag)
+{
+	return (void *)(((uintptr_t)tag << (GEN_BITS + CMD_BITS)) | ((uintptr_t)gen << CMD_BITS) |
+			(uintptr_t)cmd);
+}
+
 static void *priv_make(uint32_t gen, enum link_cmd cmd)
 {
-	return (void *)(((uintptr_t)gen << CMD_BITS) | (uintptr_t)cmd);
+	return priv_make_tagged(gen, cmd, 0);
+}
+
+static uint32_t priv_tag(const void *privdata)
+{
+	return (uint32_t)((uintptr_t)privdata >> (GEN_BITS + CMD_BITS));
 }
 
 static enum link_cmd priv_cmd(const void *privdata)
@@ -120,7 +136,7 @@ static enum link_cmd priv_cmd(const void *privdata)
 
 static bool priv_is_current(const struct sn_link_conn *c, const void *privdata)
 {
-	return ((uintptr_t)privdata >> CMD_BITS) == (((uintptr_t)c->gen << CMD_BITS) >> CMD_BITS);
+	return (uint32_t)((uintptr_t)privdata >> CMD_BITS) == c->gen;
 }
 
 static struct sn_link_node *node_of(const struct sn_link_conn *c)
@@ -177,13 +193,23 @@ static void hook_info(struct sn_link_conn *c, const char *text, size_t len)
 	l->hook_depth--;
 }
 
-static void hook_publish(struct sn_link_conn *c, bool ok)
+static void hook_publish(struct sn_link_conn *c, uint32_t tag, bool ok)
 {
 	struct sn_links *l = c->owner;
 	if (l->hooks.on_publish == NULL)
 		return;
 	l->hook_depth++;
-	l->hooks.on_publish(l->hooks.ctx, c->node, ok);
+	l->hooks.on_publish(l->hooks.ctx, c->node, tag, ok);
+	l->hook_depth--;
+}
+
+static void hook_reply(struct sn_link_conn *c, uint32_t tag, const redisReply *r)
+{
+	struct sn_links *l = c->owner;
+	if (l->hooks.on_reply == NULL)
+		return;
+	l->hook_depth++;
+	l->hooks.on_reply(l->hooks.ctx, c->node, tag, r);
 	l->hook_depth--;
 }
 
@@ -313,6 +339,24 @@ static void conn_up(struct sn_link_conn *c)
 	c->failures = 0;
 	conn_log(c, SN_LOG_VERBOSE, "link-up", NULL);
 	hook_state(c, true);
+}
+
+#define SEND_ARGS_MAX 8
+
+static int conn_send_tagged(struct sn_link_conn *c, enum link_cmd cmd, uint32_t tag, int argc,
+			    const char **argv, int64_t now_ms)
+{
+	size_t lens[SEND_ARGS_MAX];
+	LINK_ASSERT(argc > 0);
+	LINK_ASSERT(argc <= SEND_ARGS_MAX);
+	for (int i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	redisCallbackFn *fn = cmd == CMD_SUBSCRIBE ? link_on_sub_reply : link_on_reply;
+	void *priv = priv_make_tagged(c->gen, cmd, tag);
+	if (redisAsyncCommandArgv(c->ac, fn, priv, argc, argv, lens) != REDIS_OK)
+		return -EIO;
+	sent_push(c, now_ms);
+	return 0;
 }
 
 static int conn_send(struct sn_link_conn *c, enum link_cmd cmd, int argc, const char **argv,
@@ -488,7 +532,10 @@ static void link_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 			hook_info(c, r->str, r->len);
 		return;
 	case CMD_PUBLISH:
-		hook_publish(c, r->type != REDIS_REPLY_ERROR);
+		hook_publish(c, priv_tag(privdata), r->type != REDIS_REPLY_ERROR);
+		return;
+	case CMD_OTHER:
+		hook_reply(c, priv_tag(privdata), r);
 		return;
 	case CMD_AUTH:
 	case CMD_SUBSCRIBE:
@@ -659,8 +706,25 @@ static bool cred_ok(const char *s)
 	return s == NULL || strlen(s) < QU_AUTH_MAX;
 }
 
+static int links_open(struct sn_links *l, uint32_t node, const struct qu_addr *addr,
+		      const char *auth_user, const char *auth_pass, int64_t reply_timeout_ms,
+		      bool cmd_only);
+
 int sn_links_open(struct sn_links *l, uint32_t node, const struct qu_addr *addr,
                   const char *auth_user, const char *auth_pass, int64_t reply_timeout_ms)
+{
+	return links_open(l, node, addr, auth_user, auth_pass, reply_timeout_ms, false);
+}
+
+int sn_links_open_cmd(struct sn_links *l, uint32_t node, const struct qu_addr *addr,
+		      const char *auth_user, const char *auth_pass, int64_t reply_timeout_ms)
+{
+	return links_open(l, node, addr, auth_user, auth_pass, reply_timeout_ms, true);
+}
+
+static int links_open(struct sn_links *l, uint32_t node, const struct qu_addr *addr,
+		      const char *auth_user, const char *auth_pass, int64_t reply_timeout_ms,
+		      bool cmd_only)
 {
 	struct sn_link_node *n = node_at(l, node);
 	if (!addr_ok(addr) || !cred_ok(auth_user) || !cred_ok(auth_pass) || reply_timeout_ms <= 0 ||
@@ -673,7 +737,7 @@ int sn_links_open(struct sn_links *l, uint32_t node, const struct qu_addr *addr,
 	n->reply_timeout_ms = reply_timeout_ms;
 	n->open = true;
 	int64_t now_ms = mono_ms();
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < (cmd_only ? 1 : 2); k++) {
 		struct sn_link_conn *c = &n->conn[k];
 		c->state = SN_CONN_WAIT;
 		c->attempt_at_ms = now_ms - RETRY_MIN_MS;
@@ -727,12 +791,35 @@ int sn_links_info(struct sn_links *l, uint32_t node)
 	return cmd_send(l, node, CMD_INFO, 1, argv);
 }
 
-int sn_links_publish(struct sn_links *l, uint32_t node, const char *channel, const char *payload)
+int sn_links_publish(struct sn_links *l, uint32_t node, const char *channel, const char *payload,
+		     uint32_t tag)
 {
-	if (channel == NULL || payload == NULL)
+	if (channel == NULL || payload == NULL || tag > TAG_MAX)
 		return -EINVAL;
+	struct sn_link_node *n = node_at(l, node);
+	struct sn_link_conn *c = &n->conn[QU_LINK_CMD];
+	if (!n->open || c->state != SN_CONN_UP)
+		return -ENOTCONN;
+	if (c->sent_count >= SN_LINK_PENDING_MAX)
+		return -EBUSY;
 	const char *argv[3] = {wire.publish, channel, payload};
-	return cmd_send(l, node, CMD_PUBLISH, 3, argv);
+	return conn_send_tagged(c, CMD_PUBLISH, tag, 3, argv, mono_ms());
+}
+
+int sn_links_command(struct sn_links *l, uint32_t node, uint32_t tag, int argc, const char **argv)
+{
+	if (argc <= 0 || argc > SEND_ARGS_MAX || argv == NULL || tag > TAG_MAX)
+		return -EINVAL;
+	for (int i = 0; i < argc; i++)
+		if (argv[i] == NULL)
+			return -EINVAL;
+	struct sn_link_node *n = node_at(l, node);
+	struct sn_link_conn *c = &n->conn[QU_LINK_CMD];
+	if (!n->open || c->state != SN_CONN_UP)
+		return -ENOTCONN;
+	if (c->sent_count >= SN_LINK_PENDING_MAX)
+		return -EBUSY;
+	return conn_send_tagged(c, CMD_OTHER, tag, argc, argv, mono_ms());
 }
 
 uint32_t sn_links_pending(const struct sn_links *l, uint32_t node)

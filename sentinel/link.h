@@ -31,6 +31,8 @@
  * sn_links_free (closing or dropping the very node being reported is fine). Pointer arguments are
  * valid only for the duration of the call: copy what you keep. Any hook may be NULL.
  */
+struct redisReply;
+
 struct sn_link_hooks {
 	void *ctx;
 	/* A connection finished its handshake (up) or an up connection was lost or dropped (down).
@@ -44,8 +46,10 @@ struct sn_link_hooks {
 	/* A "message" on the pub/sub link: channel is NUL-terminated, payload has len bytes. */
 	void (*on_message)(void *ctx, uint32_t node, const char *channel, const char *payload,
 	                   size_t len);
-	/* The reply to a PUBLISH we sent: ok = not an error reply. */
-	void (*on_publish)(void *ctx, uint32_t node, bool ok);
+	/* The reply to a PUBLISH we sent (tag as given): ok = not an error reply. */
+	void (*on_publish)(void *ctx, uint32_t node, uint32_t tag, bool ok);
+	/* The reply to an sn_links_command() (tag as given); r is hiredis's, valid for the call. */
+	void (*on_reply)(void *ctx, uint32_t node, uint32_t tag, const struct redisReply *r);
 };
 
 enum sn_conn_state {
@@ -126,6 +130,11 @@ int sn_links_open(struct sn_links *l, uint32_t node, const struct qu_addr *addr,
                   const char *auth_user, const char *auth_pass, int64_t reply_timeout_ms)
     __attribute__((warn_unused_result));
 
+/* As sn_links_open, but only the command link (other watchers: sentinel-protocol.md §1.1). */
+int sn_links_open_cmd(struct sn_links *l, uint32_t node, const struct qu_addr *addr,
+		      const char *auth_user, const char *auth_pass, int64_t reply_timeout_ms)
+    __attribute__((warn_unused_result));
+
 /*
  * Forget node: close both connections now, drop outstanding commands and never call a hook for
  * node again (until it is reopened). Safe anytime, also from a hook and on a closed node.
@@ -147,7 +156,14 @@ void sn_links_drop(struct sn_links *l, uint32_t node, enum qu_link_kind which);
  */
 int sn_links_ping(struct sn_links *l, uint32_t node) __attribute__((warn_unused_result));
 int sn_links_info(struct sn_links *l, uint32_t node) __attribute__((warn_unused_result));
-int sn_links_publish(struct sn_links *l, uint32_t node, const char *channel, const char *payload)
+int sn_links_publish(struct sn_links *l, uint32_t node, const char *channel, const char *payload,
+		     uint32_t tag) __attribute__((warn_unused_result));
+
+/*
+ * Queue any command (argc 1..8 NUL-terminated strings) on node's command link; its reply comes to
+ * on_reply with tag (0 .. 2^28-1). Same errors as sn_links_ping, -EINVAL for bad arguments.
+ */
+int sn_links_command(struct sn_links *l, uint32_t node, uint32_t tag, int argc, const char **argv)
     __attribute__((warn_unused_result));
 
 /* Commands awaiting a reply on node's command link (handshake included); 0 if closed. */

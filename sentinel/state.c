@@ -1,22 +1,21 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * The state file: a strict line codec (decode/encode), capture (live core against the config) and
- * apply (config plus state), and the atomic write and bounded read of <dir>/vigil.state. Only
- * sn_state_write and sn_state_read touch the disk; nothing here decides anything for the core.
+ * The state file's codec: a strict line decoder, the canonical encoder, quoting, and the setting
+ * accessors that state_diff.c shares. Pure: no disk (state_file.c), no core, no clock, and it
+ * never accepts a record it would not write back byte for byte.
  */
 #include "state.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "quorum.h"
+#include "state_internal.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define TOKENS_MAX 5   /* keyword + the 4 fields of "monitor" */
@@ -72,6 +71,14 @@ static uint64_t setting_max(enum qu_setting s)
 	return s == QU_SET_PARALLEL_SYNCS || s == QU_SET_QUORUM ? UINT32_MAX : INT64_MAX;
 }
 
+/* snprintf(dst, size, "%s", src) without the format-truncation noise of a bounded caller. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static void setting_put(struct qu_group_conf *c, enum qu_setting s, int64_t num, const char *str)
 {
 	switch (s) {
@@ -88,33 +95,42 @@ static void setting_put(struct qu_group_conf *c, enum qu_setting s, int64_t num,
 		c->quorum = (uint32_t)num;
 		break;
 	case QU_SET_AUTH_PASS:
-		snprintf(c->auth_pass, sizeof(c->auth_pass), "%s", str);
+		copy_str(c->auth_pass, sizeof(c->auth_pass), str);
 		break;
 	case QU_SET_AUTH_USER:
-		snprintf(c->auth_user, sizeof(c->auth_user), "%s", str);
+		copy_str(c->auth_user, sizeof(c->auth_user), str);
 		break;
 	default:
 		break;
 	}
 }
 
-static void setting_copy(struct qu_group_conf *dst, const struct qu_group_conf *src,
-                         enum qu_setting s)
+void sn_state_setting_copy(struct qu_group_conf *dst, const struct qu_group_conf *src,
+                           enum qu_setting s)
 {
 	setting_put(dst, s, setting_num(src, s), setting_is_str(s) ? setting_str(src, s) : "");
 }
 
-static bool setting_equal(const struct qu_group_conf *a, const struct qu_group_conf *b,
-                          enum qu_setting s)
+bool sn_state_setting_equal(const struct qu_group_conf *a, const struct qu_group_conf *b,
+                            enum qu_setting s)
 {
 	if (setting_is_str(s))
 		return strcmp(setting_str(a, s), setting_str(b, s)) == 0;
 	return setting_num(a, s) == setting_num(b, s);
 }
 
-static bool addr_equal(const struct qu_addr *a, const struct qu_addr *b)
+bool sn_state_addr_equal(const struct qu_addr *a, const struct qu_addr *b)
 {
 	return a->port == b->port && strcmp(a->host, b->host) == 0;
+}
+
+/* The config file's rule (conf.c): Sentinel takes hostnames only with resolve-hostnames. */
+bool sn_state_is_announce_ip(const char *s)
+{
+	unsigned char bin[sizeof(struct in6_addr)];
+	if (strnlen(s, QU_HOST_MAX) >= QU_HOST_MAX)
+		return false;
+	return s[0] == '\0' || inet_pton(AF_INET, s, bin) == 1 || inet_pton(AF_INET6, s, bin) == 1;
 }
 
 /* ---- encoder ---- */
@@ -270,6 +286,16 @@ int sn_state_encode(const struct sn_state *st, char **text, size_t *len)
 	buf_str(&b, "current-epoch");
 	put_u64(&b, st->current_epoch);
 	buf_put(&b, "\n", 1);
+	if (st->has_announce_ip) {
+		buf_str(&b, "announce-ip");
+		put_token(&b, st->announce_ip, true);
+		buf_put(&b, "\n", 1);
+	}
+	if (st->has_announce_port) {
+		buf_str(&b, "announce-port");
+		put_u64(&b, st->announce_port);
+		buf_put(&b, "\n", 1);
+	}
 	for (size_t i = 0; i < st->group_count; i++)
 		encode_group(&b, &st->groups[i]);
 	if (b.oom) {
@@ -508,7 +534,7 @@ static int index_grow(struct dec *d)
 	return 0;
 }
 
-static int groups_reserve(struct sn_state *st, size_t *cap)
+int sn_state_groups_reserve(struct sn_state *st, size_t *cap)
 {
 	if (st->group_count < *cap)
 		return 0;
@@ -534,7 +560,7 @@ static int dec_group(struct dec *d, const struct token *t, struct sn_state_group
 		return dec_nomem(d);
 	size_t slot = index_slot(d, t->s);
 	if (d->index[slot] == 0) {
-		int rc = groups_reserve(st, &d->groups_cap);
+		int rc = sn_state_groups_reserve(st, &d->groups_cap);
 		if (rc == -E2BIG)
 			return dec_fail(d, "more than %d groups", SN_STATE_GROUPS_MAX);
 		if (rc != 0)
@@ -600,6 +626,33 @@ static int rec_current_epoch(struct dec *d, const struct token *a)
 		return dec_fail(d, "duplicate record");
 	d->seen_epoch = true;
 	return dec_num(d, "epoch", &a[0], 0, UINT64_MAX, &d->st->current_epoch);
+}
+
+static int rec_announce_ip(struct dec *d, const struct token *a)
+{
+	char buf[SHOWN_MAX];
+	if (d->st->has_announce_ip)
+		return dec_fail(d, "duplicate record");
+	if (!a[0].quoted)
+		return dec_fail(d, "the value must be quoted");
+	if (a[0].len >= QU_HOST_MAX || !sn_state_is_announce_ip(a[0].s))
+		return dec_fail(d, "\"%s\" is neither empty nor an IPv4 or IPv6 address",
+		                shown(a[0].s, buf));
+	memcpy(d->st->announce_ip, a[0].s, a[0].len + 1);
+	d->st->has_announce_ip = true;
+	return 0;
+}
+
+static int rec_announce_port(struct dec *d, const struct token *a)
+{
+	uint64_t port = 0;
+	if (d->st->has_announce_port)
+		return dec_fail(d, "duplicate record");
+	if (dec_num(d, "port", &a[0], 0, 65535, &port) != 0)
+		return -EINVAL;
+	d->st->announce_port = (uint16_t)port;
+	d->st->has_announce_port = true;
+	return 0;
 }
 
 static int rec_monitor(struct dec *d, const struct token *a)
@@ -689,7 +742,7 @@ static int rec_known_replica(struct dec *d, const struct token *a)
 	if (dec_live_group(d, &a[0], &g) != 0 || dec_addr(d, &a[1], &a[2], &addr) != 0)
 		return -EINVAL;
 	for (size_t i = 0; i < g->replica_count; i++)
-		if (addr_equal(&g->replicas[i], &addr))
+		if (sn_state_addr_equal(&g->replicas[i], &addr))
 			return dec_fail(d, "duplicate replica");
 	if (g->replica_count == QU_REPLICAS_MAX)
 		return dec_fail(d, "more than %d replicas", QU_REPLICAS_MAX);
@@ -710,6 +763,8 @@ static const struct record {
     {"version", 1, false, rec_version},
     {"myid", 1, false, rec_myid},
     {"current-epoch", 1, false, rec_current_epoch},
+    {"announce-ip", 1, false, rec_announce_ip},
+    {"announce-port", 1, false, rec_announce_port},
     {"monitor", 4, true, rec_monitor},
     {"remove", 1, true, rec_remove},
     {"set", 3, true, rec_set},
@@ -782,351 +837,4 @@ void sn_state_free(struct sn_state *st)
 		free(st->groups[i].replicas);
 	free(st->groups);
 	memset(st, 0, sizeof(*st));
-}
-
-/* ---- apply: config + state -> effective groups ---- */
-
-static const struct sn_state_group *state_group(const struct sn_state *st, const char *name)
-{
-	for (size_t i = 0; i < st->group_count; i++)
-		if (strcmp(st->groups[i].name, name) == 0)
-			return &st->groups[i];
-	return NULL;
-}
-
-/* The conf a "monitor" record stands for, before its set records. */
-static void runtime_base(const struct sn_state_group *sg, struct qu_group_conf *c)
-{
-	sn_conf_group_defaults(c);
-	memcpy(c->name, sg->name, sizeof(c->name));
-	c->addr = sg->monitor_addr;
-	c->quorum = sg->monitor_quorum;
-}
-
-/* Add an effective group from base, with the state's records about it (sg may be NULL). */
-static int eff_add(struct sn_effective *eff, const struct qu_group_conf *base,
-                   const struct sn_state_group *sg)
-{
-	struct sn_eff_group *e = &eff->groups[eff->group_count];
-	memset(e, 0, sizeof(*e));
-	e->conf = *base;
-	if (sg != NULL) {
-		for (int s = 0; s < (int)QU_SET_COUNT; s++)
-			if (sg->set_mask & (1u << s))
-				setting_copy(&e->conf, &sg->set, (enum qu_setting)s);
-		if (sg->has_address)
-			e->conf.addr = sg->address;
-		e->runtime = sg->monitor;
-		e->config_epoch = sg->config_epoch;
-	}
-	if (sg != NULL && sg->replica_count > 0) {
-		e->replicas = malloc(sg->replica_count * sizeof(*e->replicas));
-		if (e->replicas == NULL)
-			return -ENOMEM;
-		memcpy(e->replicas, sg->replicas, sg->replica_count * sizeof(*e->replicas));
-		e->replica_count = sg->replica_count;
-	}
-	eff->group_count++;
-	return 0;
-}
-
-static int apply_groups(const struct sn_conf *conf, const struct sn_state *st,
-                        struct sn_effective *out, struct sn_err *err)
-{
-	for (size_t i = 0; i < conf->group_count; i++) {
-		const struct sn_state_group *sg = state_group(st, conf->groups[i].name);
-		if (sg != NULL && sg->monitor) {
-			sn_err_set(err,
-			           "monitor \"%s\": the config file defines this group too; "
-			           "remove it from one of them",
-			           sg->name);
-			return -EINVAL;
-		}
-		if (sg != NULL && sg->remove)
-			continue;
-		if (eff_add(out, &conf->groups[i], sg) != 0)
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < st->group_count; i++) {
-		const struct sn_state_group *sg = &st->groups[i];
-		struct qu_group_conf base;
-		if (!sg->monitor) {
-			out->ignored_count += sn_conf_group(conf, sg->name) == NULL;
-			continue;
-		}
-		runtime_base(sg, &base);
-		if (eff_add(out, &base, sg) != 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-int sn_state_apply(const struct sn_conf *conf, const struct sn_state *st, struct sn_effective *out,
-                   struct sn_err *err)
-{
-	memset(out, 0, sizeof(*out));
-	size_t cap = conf->group_count;
-	for (size_t i = 0; i < st->group_count; i++)
-		cap += st->groups[i].monitor;
-	out->groups = calloc(cap != 0 ? cap : 1, sizeof(*out->groups));
-	int rc = out->groups != NULL ? apply_groups(conf, st, out, err) : -ENOMEM;
-	if (rc == -ENOMEM)
-		sn_err_set(err, "state: out of memory");
-	if (rc != 0)
-		sn_effective_free(out);
-	return rc;
-}
-
-void sn_effective_free(struct sn_effective *eff)
-{
-	if (eff == NULL)
-		return;
-	for (size_t i = 0; eff->groups != NULL && i < eff->group_count; i++)
-		free(eff->groups[i].replicas);
-	free(eff->groups);
-	memset(eff, 0, sizeof(*eff));
-}
-
-/* ---- capture: live core - config -> state ---- */
-
-static int capture_push(struct sn_state *st, size_t *cap, const char *name,
-                        struct sn_state_group **out)
-{
-	int rc = groups_reserve(st, cap);
-	if (rc != 0)
-		return rc;
-	struct sn_state_group *g = &st->groups[st->group_count++];
-	memset(g, 0, sizeof(*g));
-	snprintf(g->name, sizeof(g->name), "%s", name);
-	*out = g;
-	return 0;
-}
-
-static int capture_replicas(const struct qu_core *core, const struct qu_group *grp,
-                            struct sn_state_group *sg)
-{
-	uint32_t n = grp->replica_count < QU_REPLICAS_MAX ? grp->replica_count : QU_REPLICAS_MAX;
-	if (n == 0)
-		return 0;
-	sg->replicas = malloc(n * sizeof(*sg->replicas));
-	if (sg->replicas == NULL)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < n; i++) {
-		const struct qu_node *node = qu_node_at(core, grp->replicas[i]);
-		if (node != NULL)
-			sg->replicas[sg->replica_count++] = node->addr;
-	}
-	return 0;
-}
-
-static int capture_group(const struct qu_core *core, const struct sn_conf *conf,
-                         const struct qu_group *grp, struct sn_state_group *sg)
-{
-	const struct qu_group_conf *cg = sn_conf_group(conf, grp->conf.name);
-	struct qu_group_conf base;
-	if (cg == NULL) {
-		sg->monitor = true;
-		sg->monitor_addr = grp->conf.addr;
-		sg->monitor_quorum = grp->conf.quorum;
-		runtime_base(sg, &base);
-	} else {
-		base = *cg;
-		sg->has_address = !addr_equal(&grp->conf.addr, &cg->addr);
-		if (sg->has_address)
-			sg->address = grp->conf.addr;
-	}
-	for (int s = 0; s < (int)QU_SET_COUNT; s++) {
-		if (setting_equal(&grp->conf, &base, (enum qu_setting)s))
-			continue;
-		sg->set_mask |= 1u << s;
-		setting_copy(&sg->set, &grp->conf, (enum qu_setting)s);
-	}
-	sg->has_config_epoch = true;
-	sg->config_epoch = grp->config_epoch;
-	return capture_replicas(core, grp, sg);
-}
-
-static int capture_all(const struct qu_core *core, const struct sn_conf *conf, struct sn_state *out)
-{
-	size_t cap = 0;
-	struct sn_state_group *sg;
-	for (uint32_t g = 0; g < qu_groups_max(core); g++) {
-		const struct qu_group *grp = qu_group_at(core, g);
-		if (grp == NULL)
-			continue;
-		int rc = capture_push(out, &cap, grp->conf.name, &sg);
-		if (rc == 0)
-			rc = capture_group(core, conf, grp, sg);
-		if (rc != 0)
-			return rc;
-	}
-	for (size_t i = 0; i < conf->group_count; i++) {
-		if (qu_group_find(core, conf->groups[i].name) != QU_NONE)
-			continue;
-		int rc = capture_push(out, &cap, conf->groups[i].name, &sg);
-		if (rc != 0)
-			return rc;
-		sg->remove = true;
-	}
-	return 0;
-}
-
-int sn_state_capture(const struct qu_core *core, const struct sn_conf *conf, struct sn_state *out)
-{
-	memset(out, 0, sizeof(*out));
-	const char *id = qu_myid(core);
-	out->has_myid = id != NULL && id[0] != '\0';
-	if (out->has_myid)
-		snprintf(out->myid, sizeof(out->myid), "%s", id);
-	out->current_epoch = qu_current_epoch(core);
-	int rc = capture_all(core, conf, out);
-	if (rc != 0)
-		sn_state_free(out);
-	return rc;
-}
-
-/* ---- the file ---- */
-
-static int state_path(char *buf, size_t size, const char *dir, const char *file)
-{
-	if (dir[0] == '\0') /* not "/vigil.state" by accident */
-		return -EINVAL;
-	int n = snprintf(buf, size, "%s/%s", dir, file);
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int rc = fsync(fd) != 0 ? -errno : 0;
-	close(fd);
-	return rc;
-}
-
-/* Write, flush and close the temporary file. Returns 0 or -errno; *step names what failed. */
-static int write_tmp(const char *tmp, const char *text, size_t len, const char **step)
-{
-	*step = "open";
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	int rc = 0;
-	*step = "chmod"; /* an old .tmp keeps its mode through O_CREAT */
-	if (fchmod(fd, 0600) != 0)
-		rc = -errno;
-	if (rc == 0) {
-		*step = "write";
-		rc = write_all(fd, text, len);
-	}
-	if (rc == 0) {
-		*step = "fsync";
-		rc = fsync(fd) != 0 ? -errno : 0;
-	}
-	if (close(fd) != 0 && rc == 0) {
-		*step = "close";
-		rc = -errno;
-	}
-	return rc;
-}
-
-int sn_state_write(const char *dir, const char *text, size_t len, struct sn_err *err)
-{
-	char path[SN_PATH_MAX + 32];
-	char tmp[SN_PATH_MAX + 32];
-	const char *step = "";
-	int rc = state_path(path, sizeof(path), dir, SN_STATE_FILE);
-	if (rc == 0)
-		rc = state_path(tmp, sizeof(tmp), dir, SN_STATE_TMP_FILE);
-	if (rc != 0) {
-		sn_err_set(err, "state file in \"%.256s\": bad directory name", dir);
-		return rc;
-	}
-	rc = write_tmp(tmp, text, len, &step);
-	if (rc == 0 && rename(tmp, path) != 0) {
-		step = "rename";
-		rc = -errno;
-	}
-	if (rc != 0) {
-		unlink(tmp);
-		sn_err_set(err, "%s %.400s: %s", step, tmp, strerror(-rc));
-		return rc;
-	}
-	rc = sync_dir(dir);
-	if (rc != 0)
-		sn_err_set(err, "fsync directory %.400s: %s", dir, strerror(-rc));
-	return rc;
-}
-
-/* Read the open file fd (regular, at most max bytes) into a NUL-terminated buffer. */
-static int read_fd(int fd, size_t max, char **text, size_t *len)
-{
-	struct stat sb;
-	if (fstat(fd, &sb) != 0)
-		return -errno;
-	if (!S_ISREG(sb.st_mode))
-		return -EINVAL;
-	if (sb.st_size < 0 || (uint64_t)sb.st_size > max)
-		return -EFBIG;
-	size_t cap = (size_t)sb.st_size + 1; /* one byte more: notice a file that grew */
-	char *buf = malloc(cap + 1);
-	if (buf == NULL)
-		return -ENOMEM;
-	size_t n = 0;
-	ssize_t r = 1;
-	while (n < cap && r != 0) {
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno != EINTR) {
-			int rc = -errno;
-			free(buf);
-			return rc;
-		}
-		n += r > 0 ? (size_t)r : 0;
-	}
-	if (n == cap) { /* written to while we read (not by vigil, which renames): refuse */
-		free(buf);
-		return -EAGAIN;
-	}
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
-	return 0;
-}
-
-int sn_state_read(const char *dir, char **text, size_t *len, struct sn_err *err)
-{
-	char path[SN_PATH_MAX + 32];
-	int rc = state_path(path, sizeof(path), dir, SN_STATE_FILE);
-	if (rc != 0) {
-		sn_err_set(err, "state file in \"%.256s\": bad directory name", dir);
-		return rc;
-	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	rc = fd < 0 ? -errno : read_fd(fd, SN_STATE_SIZE_MAX, text, len);
-	if (fd >= 0)
-		close(fd);
-	if (rc == -ENOENT)
-		sn_err_set(err, "%.400s: no state file (first start)", path);
-	else if (rc == -EFBIG)
-		sn_err_set(err, "%.400s: bigger than %u bytes", path, SN_STATE_SIZE_MAX);
-	else if (rc == -EINVAL)
-		sn_err_set(err, "%.400s: not a regular file", path);
-	else if (rc != 0)
-		sn_err_set(err, "%.400s: %s", path, strerror(-rc));
-	return rc;
 }

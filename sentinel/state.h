@@ -2,8 +2,9 @@
 /*
  * The state file <dir>/vigil.state: what changed at runtime (SENTINEL MONITOR/REMOVE/SET, the
  * current primary after a failover, epochs, known replicas), kept apart from the user's config
- * file, which is never rewritten. Pure codec, the diff against the config (capture/apply), and an
- * atomic write. The decoder is strict: a damaged file must stop the start, never half-load.
+ * file, which is never rewritten. Pure codec (state.c), the diff against the config (capture/apply,
+ * state_diff.c), and an atomic write and bounded read (state_file.c). The decoder is strict: a
+ * damaged file must stop the start, never half-load.
  *
  * Format, version 1: one record per line, tokens separated by spaces or tabs, '\n' line ends
  * (the last line too). Lines whose first non-blank character is '#' and blank lines are ignored.
@@ -12,6 +13,8 @@
  *   version 1
  *   myid <40 hex>
  *   current-epoch <n>
+ *   announce-ip "<ip>"                       SENTINEL CONFIG SET value differing from the config's:
+ *   announce-port <n>                        "" or an IPv4/IPv6 literal (always quoted); 0..65535
  *   monitor <name> <ip> <port> <quorum>      a group added at runtime (not in the config file)
  *   remove <name>                            a config-file group removed at runtime
  *   set <name> <setting-wire-name> <value>   a runtime SENTINEL SET override (QU_SETTINGS)
@@ -61,6 +64,10 @@ struct sn_state {
 	bool has_myid;
 	char myid[QU_RUNID_LEN + 1];
 	uint64_t current_epoch;        /* 0 when absent */
+	bool has_announce_ip;          /* "announce-ip": overrides the config file's announce-ip */
+	char announce_ip[QU_HOST_MAX]; /* "" or an IP literal (sn_state_is_announce_ip) */
+	bool has_announce_port;        /* "announce-port": overrides the config's announce-port */
+	uint16_t announce_port;        /* 0: announce the listening port */
 	size_t group_count;            /* <= SN_STATE_GROUPS_MAX */
 	struct sn_state_group *groups; /* malloc'd, in order of first appearance */
 };
@@ -90,8 +97,9 @@ int sn_state_decode(const char *text, size_t len, struct sn_state *out, struct s
     __attribute__((warn_unused_result));
 
 /*
- * Render st in canonical order (header, version, myid, current-epoch, then per group: monitor or
- * remove, set in QU_SETTINGS order, address, config-epoch, known-replica). A group without any
+ * Render st in canonical order (header, version, myid, current-epoch, announce-ip, announce-port,
+ * then per group: monitor or remove, set in QU_SETTINGS order, address, config-epoch,
+ * known-replica). A group without any
  * record is not written. *text is malloc'd (NUL-terminated, *len bytes before it). Returns 0,
  * -ENOMEM, or -EINVAL when st holds something the decoder would refuse (the output is checked by
  * decoding it: vigil never writes a state file it cannot read back).
@@ -116,15 +124,41 @@ int sn_state_apply(const struct sn_conf *conf, const struct sn_state *st, struct
 void sn_effective_free(struct sn_effective *eff);
 
 /*
- * The inverse of apply: diff the live core against the config. Groups not in the config become
- * monitor (+ set for settings other than the defaults of sn_conf_group_defaults); config groups
- * missing from the core become remove; settings that differ from the config become set, a
- * different primary address becomes address; every group gets config-epoch and its replicas
- * known-replica. Groups in core index order, then the removed ones in config order. Returns 0,
- * -ENOMEM, or -E2BIG (more than SN_STATE_GROUPS_MAX groups); *out zeroed on error.
+ * Override conf's announce_ip and announce_port with st's announce-ip and announce-port records,
+ * when present (st as decoded or captured: values valid). Nothing else in conf changes. Call it at
+ * boot on the daemon's live copy of the config, never on the file conf that capture diffs against.
+ */
+void sn_state_apply_globals(const struct sn_state *st, struct sn_conf *conf);
+
+/*
+ * The inverse of apply: diff the live core and the live global values against the config file.
+ * Groups not in file_conf become monitor (+ set for settings other than the defaults of
+ * sn_conf_group_defaults); file_conf groups missing from the core become remove; settings that
+ * differ from file_conf become set, a different primary address becomes address; every group gets
+ * config-epoch and its replicas known-replica. Groups in core index order, then the removed ones
+ * in config order. Of live only announce_ip and announce_port are read (the values SENTINEL
+ * CONFIG SET changed): each becomes an announce-ip/announce-port record when it differs from
+ * file_conf's. A live announce_ip that the decoder would refuse (not "" or an IP literal) is left
+ * out rather than making the whole state unwritable. live may be file_conf (no global records).
+ * Returns 0, -ENOMEM, or -E2BIG (more than SN_STATE_GROUPS_MAX groups); *out zeroed on error.
+ */
+int sn_state_capture_live(const struct qu_core *core, const struct sn_conf *file_conf,
+                          const struct sn_conf *live, struct sn_state *out)
+    __attribute__((warn_unused_result));
+
+/*
+ * sn_state_capture_live(core, conf, conf, out): the groups only, no announce records. Kept for
+ * callers that do not track CONFIG SET values apart from the config file.
  */
 int sn_state_capture(const struct qu_core *core, const struct sn_conf *conf, struct sn_state *out)
     __attribute__((warn_unused_result));
+
+/*
+ * Whether s is a valid announce-ip value: "" (announce the address the peer sees) or an IPv4 or
+ * IPv6 literal of fewer than QU_HOST_MAX bytes, the rule of the config file's announce-ip. Use it
+ * to validate SENTINEL CONFIG SET announce-ip: a value it refuses is never persisted.
+ */
+bool sn_state_is_announce_ip(const char *s);
 
 /*
  * Atomically replace <dir>/vigil.state with text: write <dir>/vigil.state.tmp (mode 0600, it holds

@@ -3,13 +3,16 @@
  * libFuzzer harness for the state codec: any bytes must decode without crashing or over-reading
  * (an exact-size heap copy), and whatever decodes must satisfy the struct's invariants, encode,
  * and survive encode -> decode -> encode unchanged (the canonical form is a fixed point). It also
- * applies each decoded state to a small config. Violations abort; nothing is masked.
+ * applies each decoded state to a small config (groups and the announce globals) and captures the
+ * resulting live globals back against that config. Violations abort; nothing is masked.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "quorum.h"
 
 #include "conf.h"
 #include "state.h"
@@ -53,19 +56,61 @@ static void check_state(const struct sn_state *st)
 {
 	check(st->group_count <= SN_STATE_GROUPS_MAX);
 	check(!st->has_myid || strlen(st->myid) == QU_RUNID_LEN);
+	check(strnlen(st->announce_ip, sizeof(st->announce_ip)) < sizeof(st->announce_ip));
+	check(sn_state_is_announce_ip(st->announce_ip));
+	check(st->has_announce_ip || st->announce_ip[0] == '\0');
+	check(st->has_announce_port || st->announce_port == 0);
 	for (size_t i = 0; i < st->group_count; i++)
 		check_group(&st->groups[i]);
 }
 
+/* An empty core: enough for capture to diff the globals (it only reads groups otherwise). */
+static const struct qu_core *empty_core(void)
+{
+	static struct qu_core *core;
+	struct qu_params p = {.limits = {.groups_max = 2, .nodes_max = 8}, .seed = 1};
+	if (core == NULL) {
+		void *mem = calloc(1, qu_core_size(&p.limits));
+		check(mem != NULL);
+		core = qu_core_init(mem, &p);
+		check(core != NULL);
+	}
+	return core;
+}
+
+/* boot conf = file + state globals; capturing boot against file gives back exactly the diff. */
+static void check_globals(const struct sn_state *st, const struct sn_conf *file)
+{
+	struct sn_conf live = *file;
+	struct sn_state back;
+
+	sn_state_apply_globals(st, &live);
+	check(!st->has_announce_ip || strcmp(live.announce_ip, st->announce_ip) == 0);
+	check(!st->has_announce_port || live.announce_port == st->announce_port);
+	check(st->has_announce_ip || strcmp(live.announce_ip, file->announce_ip) == 0);
+	check(st->has_announce_port || live.announce_port == file->announce_port);
+	check(sn_state_capture_live(empty_core(), file, &live, &back) == 0);
+	check(back.has_announce_ip ==
+	      (st->has_announce_ip && strcmp(st->announce_ip, file->announce_ip) != 0));
+	check(back.has_announce_port ==
+	      (st->has_announce_port && st->announce_port != file->announce_port));
+	check(!back.has_announce_ip || strcmp(back.announce_ip, st->announce_ip) == 0);
+	check(!back.has_announce_port || back.announce_port == st->announce_port);
+	sn_state_free(&back);
+}
+
 static void check_apply(const struct sn_state *st)
 {
-	static const char conf_text[] = "primary \"a\" { host = \"10.0.0.1\" }\n"
+	static const char conf_text[] = "announce-ip = \"10.0.0.9\"\n"
+	                                "announce-port = 26380\n"
+	                                "primary \"a\" { host = \"10.0.0.1\" }\n"
 	                                "primary \"b\" { host = \"::1\" quorum = 1 }\n";
 	struct sn_conf conf;
 	struct sn_effective eff;
 	struct sn_err err;
 
 	check(sn_conf_load_buf(conf_text, "fuzz.conf", &conf, &err) == 0);
+	check_globals(st, &conf);
 	int rc = sn_state_apply(&conf, st, &eff, &err);
 	check(rc == 0 || rc == -EINVAL || rc == -ENOMEM);
 	if (rc == 0) {

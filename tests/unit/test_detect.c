@@ -196,7 +196,7 @@ static void test_unreachable_node_is_sdown_after_down_after(void)
 	const struct qu_action *ev = find_event(QU_EV_SDOWN);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	CU_ASSERT_STRING_EQUAL(ev->text, "master mymaster 127.0.0.1 6379");
-	CU_ASSERT_TRUE(qu_node_at(fx.core, qu_group_at(fx.core, g)->primary)->sdown);
+	CU_ASSERT_TRUE(qu_node_at(fx.core, qu_group_at(fx.core, g)->primary)->probe.sdown);
 	tick();
 	CU_ASSERT_PTR_NULL(find_event(QU_EV_SDOWN)); /* a transition is reported once */
 }
@@ -212,11 +212,11 @@ static void test_invalid_replies_do_not_prevent_sdown_but_pong_clears_it(void)
 		fx.now_ms += 1000;
 	}
 	tick();
-	CU_ASSERT_TRUE(qu_node_at(fx.core, p)->sdown);
+	CU_ASSERT_TRUE(qu_node_at(fx.core, p)->probe.sdown);
 	pong(p, true);
 	tick();
 	CU_ASSERT_PTR_NOT_NULL(find_event(QU_EV_SDOWN_CLEARED));
-	CU_ASSERT_FALSE(qu_node_at(fx.core, p)->sdown);
+	CU_ASSERT_FALSE(qu_node_at(fx.core, p)->probe.sdown);
 }
 
 static void test_primary_info_discovers_replicas_once(void)
@@ -265,11 +265,11 @@ static void test_primary_reporting_replica_role_goes_sdown_later(void)
 		tick();
 		pong(p, true);
 		if (fx.now_ms - start <= 5000 + 20000)
-			CU_ASSERT_FALSE(qu_node_at(fx.core, p)->sdown);
+			CU_ASSERT_FALSE(qu_node_at(fx.core, p)->probe.sdown);
 	}
 	fx.now_ms += 500;
 	tick();
-	CU_ASSERT_TRUE(qu_node_at(fx.core, p)->sdown);
+	CU_ASSERT_TRUE(qu_node_at(fx.core, p)->probe.sdown);
 }
 
 static void test_silent_pubsub_link_is_closed_after_grace(void)
@@ -385,7 +385,7 @@ static void test_time_going_backwards_is_ignored(void)
 	tick();
 	fx.now_ms += 100000 + 5001;
 	tick();
-	CU_ASSERT_TRUE(qu_node_at(fx.core, p)->sdown);
+	CU_ASSERT_TRUE(qu_node_at(fx.core, p)->probe.sdown);
 	free(fx.mem);
 	fx.mem = NULL;
 }

@@ -249,8 +249,9 @@ static void rec_on_message(void *ctx, uint32_t node, const char *channel, const 
 	snprintf(r->payload, sizeof(r->payload), "%.*s", (int)len, payload);
 }
 
-static void rec_on_publish(void *ctx, uint32_t node, bool ok)
+static void rec_on_publish(void *ctx, uint32_t node, uint32_t tag, bool ok)
 {
+	CU_ASSERT_EQUAL(tag, 7); /* the tag comes back with the reply */
 	struct rec *r = rec_of(ctx, node);
 	if (ok)
 		r->publish_ok++;
@@ -421,13 +422,13 @@ static void test_link_publish_is_seen_on_pubsub_link(void)
 	REQUIRE(fix_setup(&f, PORT_PUBLISH, NULL) == 0);
 	REQUIRE(open_node(&f, "127.0.0.1", PORT_PUBLISH, NULL, NULL, 2000) == 0);
 	REQUIRE(wait_both_up(&f));
-	REQUIRE(sn_links_publish(&f.links, 0, HELLO, "127.0.0.1,26379,me,0,mymaster,x,1,0") == 0);
+	REQUIRE(sn_links_publish(&f.links, 0, HELLO, "127.0.0.1,26379,me,0,mymaster,x,1,0", 7) == 0);
 	REQUIRE(wait_count(&f, &f.rec.messages, 1, WAIT_MS));
 	REQUIRE(wait_count(&f, &f.rec.publish_ok, 1, WAIT_MS));
 	CU_ASSERT_STRING_EQUAL(f.rec.channel, HELLO);
 	CU_ASSERT_STRING_EQUAL(f.rec.payload, "127.0.0.1,26379,me,0,mymaster,x,1,0");
 	CU_ASSERT_EQUAL(f.rec.publish_bad, 0);
-	CU_ASSERT_EQUAL(sn_links_publish(&f.links, 0, NULL, "x"), -EINVAL);
+	CU_ASSERT_EQUAL(sn_links_publish(&f.links, 0, NULL, "x", 7), -EINVAL);
 out:
 	fix_teardown(&f);
 }
@@ -456,7 +457,7 @@ static void test_link_auth_with_requirepass_comes_up(void)
 	REQUIRE(open_node(&f, "127.0.0.1", PORT_AUTH, NULL, "s3cret pass", 2000) == 0);
 	REQUIRE(wait_both_up(&f));
 	REQUIRE(sn_links_ping(&f.links, 0) == 0);
-	REQUIRE(sn_links_publish(&f.links, 0, HELLO, "authed") == 0);
+	REQUIRE(sn_links_publish(&f.links, 0, HELLO, "authed", 7) == 0);
 	REQUIRE(wait_count(&f, &f.rec.pings, 1, WAIT_MS));
 	REQUIRE(wait_count(&f, &f.rec.messages, 1, WAIT_MS));
 	CU_ASSERT_EQUAL(f.rec.pings_valid, 1);
@@ -512,7 +513,7 @@ static void test_link_refuses_commands_beyond_pending_cap(void)
 	CU_ASSERT_EQUAL(sn_links_pending(&f.links, 0), SN_LINK_PENDING_MAX);
 	CU_ASSERT_EQUAL(sn_links_ping(&f.links, 0), -EBUSY);
 	CU_ASSERT_EQUAL(sn_links_info(&f.links, 0), -EBUSY);
-	CU_ASSERT_EQUAL(sn_links_publish(&f.links, 0, HELLO, "x"), -EBUSY);
+	CU_ASSERT_EQUAL(sn_links_publish(&f.links, 0, HELLO, "x", 7), -EBUSY);
 	REQUIRE(wait_count(&f, &f.rec.pings, SN_LINK_PENDING_MAX, WAIT_MS));
 	CU_ASSERT_EQUAL(f.rec.pings_valid, SN_LINK_PENDING_MAX);
 	CU_ASSERT_EQUAL(sn_links_pending(&f.links, 0), 0);
@@ -542,7 +543,7 @@ static void test_link_rejects_bad_arguments(void)
 	CU_ASSERT_EQUAL(open_node(&f, "127.0.0.1", 6379, NULL, big, 1000), -EINVAL);
 	CU_ASSERT_EQUAL(sn_links_ping(&f.links, 1), -ENOTCONN);
 	CU_ASSERT_EQUAL(sn_links_info(&f.links, 1), -ENOTCONN);
-	CU_ASSERT_EQUAL(sn_links_publish(&f.links, 1, HELLO, "x"), -ENOTCONN);
+	CU_ASSERT_EQUAL(sn_links_publish(&f.links, 1, HELLO, "x", 7), -ENOTCONN);
 	CU_ASSERT_EQUAL(sn_links_pending(&f.links, 1), 0);
 	sn_links_local_ip(&f.links, 1, ip, sizeof(ip));
 	CU_ASSERT_STRING_EQUAL(ip, "");
@@ -574,7 +575,7 @@ static void test_link_close_with_commands_pending_calls_no_hook(void)
 	for (int i = 0; i < 50; i++)
 		REQUIRE(sn_links_ping(&f.links, 0) == 0);
 	REQUIRE(sn_links_info(&f.links, 0) == 0);
-	REQUIRE(sn_links_publish(&f.links, 0, HELLO, "bye") == 0);
+	REQUIRE(sn_links_publish(&f.links, 0, HELLO, "bye", 7) == 0);
 	sn_links_close(&f.links, 0);
 	f.rec.closed = true;
 	CU_ASSERT_EQUAL(sn_links_pending(&f.links, 0), 0);
@@ -636,7 +637,7 @@ static void test_link_hook_may_close_its_own_node(void)
 	for (int i = 0; i < 10; i++)
 		REQUIRE(sn_links_ping(&f.links, 0) ==
 		        0); /* replies after the INFO: never reported */
-	REQUIRE(sn_links_publish(&f.links, 0, HELLO, "late") == 0);
+	REQUIRE(sn_links_publish(&f.links, 0, HELLO, "late", 7) == 0);
 	REQUIRE(wait_count(&f, &f.rec.infos, 1, WAIT_MS));
 	run_for(&f, 200);
 	CU_ASSERT_EQUAL(f.rec.hooks_after_close, 0);

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * Unit tests of sentinel/state.c: the codec (a golden file, round trips of hostile values, a
+ * Unit tests of sentinel/state*.c: the codec (a golden file, round trips of hostile values, a
  * table of corrupt inputs with line and message, every prefix and many one-byte corruptions of a
- * valid file), apply (config + state), capture against a live quorum core, and the atomic write
- * and read in a temporary directory. Decoding always runs on an exact-size heap copy so that ASan
- * builds catch over-reads.
+ * valid file), apply (config + state, groups and the CONFIG SET globals), capture against a live
+ * quorum core and live global values, and the atomic write and read in a temporary directory.
+ * Decoding always runs on an exact-size heap copy so that ASan builds catch over-reads.
  */
 #include "unit.h"
 
@@ -59,6 +59,8 @@ static const char golden[] = "# vigil state file: written by vigil, do not edit 
                              "version 1\n"
                              "myid " MYID "\n"
                              "current-epoch 42\n"
+                             "announce-ip \"fe80::1\"\n"
+                             "announce-port 26380\n"
                              "remove old\n"
                              "set cache-a quorum 3\n"
                              "set cache-a auth-pass \"s3cr\\\"et\\\\ \\n\\x01\\xff\"\n"
@@ -122,6 +124,11 @@ static bool state_eq(const struct sn_state *a, const struct sn_state *b)
 		return false;
 	if (a->has_myid && strcmp(a->myid, b->myid) != 0)
 		return false;
+	if (a->has_announce_ip != b->has_announce_ip ||
+	    (a->has_announce_ip && strcmp(a->announce_ip, b->announce_ip) != 0))
+		return false;
+	if (a->has_announce_port != b->has_announce_port || a->announce_port != b->announce_port)
+		return false;
 	for (size_t i = 0; i < a->group_count; i++)
 		if (!group_eq(&a->groups[i], &b->groups[i]))
 			return false;
@@ -139,6 +146,10 @@ static void test_state_decodes_every_record(void)
 	CU_ASSERT_TRUE(st.has_myid);
 	CU_ASSERT_STRING_EQUAL(st.myid, MYID);
 	CU_ASSERT_EQUAL(st.current_epoch, 42);
+	CU_ASSERT_TRUE(st.has_announce_ip);
+	CU_ASSERT_STRING_EQUAL(st.announce_ip, "fe80::1");
+	CU_ASSERT_TRUE(st.has_announce_port);
+	CU_ASSERT_EQUAL(st.announce_port, 26380);
 	CU_ASSERT_EQUAL_FATAL(st.group_count, 3);
 	const struct sn_state_group *old = &st.groups[0];
 	const struct sn_state_group *a = &st.groups[1];
@@ -217,6 +228,9 @@ static void given_hostile_state(struct sn_state *st)
 	st->has_myid = true;
 	snprintf(st->myid, sizeof(st->myid), "%s", "ABCDEF0123456789abcdef0123456789ABCDEF01");
 	st->current_epoch = UINT64_MAX;
+	st->has_announce_ip = true; /* "": back to no announce-ip, only expressible quoted */
+	st->has_announce_port = true;
+	st->announce_port = 0;
 	add_group(st, "#not a comment", &g);
 	g->monitor = true;
 	snprintf(g->monitor_addr.host, sizeof(g->monitor_addr.host), "%s", "host with \"quotes\"");
@@ -282,11 +296,16 @@ static void test_state_encode_refuses_what_decode_would(void)
 	snprintf(st.myid, sizeof(st.myid), "%s", "not-hex");
 	int bad_id = sn_state_encode(&st, &text, &len);
 	st.has_myid = false;
+	st.has_announce_ip = true;
+	snprintf(st.announce_ip, sizeof(st.announce_ip), "%s", "host.example");
+	int hostname = sn_state_encode(&st, &text, &len);
+	snprintf(st.announce_ip, sizeof(st.announce_ip), "%s", "10.0.0.1");
 	int ok = sn_state_encode(&st, &text, &len);
 
 	CU_ASSERT_EQUAL(both, -EINVAL);
 	CU_ASSERT_EQUAL(port0, -EINVAL);
 	CU_ASSERT_EQUAL(bad_id, -EINVAL);
+	CU_ASSERT_EQUAL(hostname, -EINVAL);
 	CU_ASSERT_EQUAL(ok, 0);
 	if (ok == 0)
 		free(text);
@@ -305,6 +324,8 @@ static void test_state_minimal_and_commented_files(void)
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
 	CU_ASSERT_FALSE(st.has_myid);
 	CU_ASSERT_EQUAL(st.current_epoch, 7);
+	CU_ASSERT_FALSE(st.has_announce_ip);
+	CU_ASSERT_FALSE(st.has_announce_port);
 	CU_ASSERT_EQUAL(st.group_count, 0);
 	sn_state_free(&st);
 }
@@ -317,6 +338,9 @@ struct bad_case {
 };
 
 #define V "version 1\n"
+#define LONG16 "1111111111111111"
+#define LONG64 LONG16 LONG16 LONG16 LONG16
+#define LONG256 LONG64 LONG64 LONG64 LONG64 /* one byte more than announce_ip holds */
 
 static const struct bad_case bad_cases[] = {
     {"empty", "", 0, "no \"version 1\" record"},
@@ -386,6 +410,29 @@ static const struct bad_case bad_cases[] = {
     {"backslash outside quotes", V "remove a\\b\n", 2, "'\\' inside an unquoted field"},
     {"non-ASCII outside quotes", V "remove caf\xc3\xa9\n", 2, "non-ASCII byte 0xc3"},
     {"inline comment", V "current-epoch 1 # no\n", 2, "current-epoch: 3 fields, expected 1"},
+    {"announce-ip before version", "announce-ip \"10.0.0.1\"\n" V, 1, "expected \"version 1\""},
+    {"announce-ip unquoted", V "announce-ip 10.0.0.1\n", 2,
+     "announce-ip: the value must be quoted"},
+    {"announce-ip hostname", V "announce-ip \"host.example\"\n", 2,
+     "announce-ip: \"host.example\" is neither empty nor an IPv4 or IPv6 address"},
+    {"announce-ip with port", V "announce-ip \"10.0.0.1:26379\"\n", 2, "is neither empty"},
+    {"announce-ip bad octet", V "announce-ip \"10.0.0.256\"\n", 2, "is neither empty"},
+    {"announce-ip short IPv4", V "announce-ip \"10.1\"\n", 2, "is neither empty"},
+    {"announce-ip IPv6 in brackets", V "announce-ip \"[::1]\"\n", 2, "is neither empty"},
+    {"announce-ip IPv6 zone", V "announce-ip \"fe80::1%eth0\"\n", 2, "is neither empty"},
+    {"announce-ip padded", V "announce-ip \" 10.0.0.1\"\n", 2, "is neither empty"},
+    {"announce-ip too long", V "announce-ip \"" LONG256 "\"\n", 2, "is neither empty"},
+    {"announce-ip arity", V "announce-ip\n", 2, "announce-ip: 0 fields, expected 1"},
+    {"announce-ip two values", V "announce-ip \"\" \"\"\n", 2, "2 fields, expected 1"},
+    {"duplicate announce-ip", V "announce-ip \"\"\nannounce-ip \"::1\"\n", 3,
+     "announce-ip: duplicate record"},
+    {"announce-port 65536", V "announce-port 65536\n", 2,
+     "announce-port: port: \"65536\" is not a number in 0..65535"},
+    {"announce-port negative", V "announce-port -1\n", 2, "\"-1\" is not a number in 0..65535"},
+    {"announce-port leading zero", V "announce-port 080\n", 2, "\"080\" is not a number"},
+    {"announce-port arity", V "announce-port 1 2\n", 2, "announce-port: 2 fields, expected 1"},
+    {"duplicate announce-port", V "announce-port 0\nannounce-port 0\n", 3,
+     "announce-port: duplicate record"},
 };
 
 static void check_bad_case(const struct bad_case *bc, size_t len)
@@ -403,6 +450,7 @@ static void check_bad_case(const struct bad_case *bc, size_t len)
 	EXPECT(bc->name, prefix_ok);
 	EXPECT(bc->name, strstr(e.msg, bc->msg) != NULL);
 	EXPECT(bc->name, st.groups == NULL && st.group_count == 0 && !st.has_myid);
+	EXPECT(bc->name, !st.has_announce_ip && !st.has_announce_port);
 	if (rc != -EINVAL || !prefix_ok || strstr(e.msg, bc->msg) == NULL)
 		fprintf(stderr, "\n  case \"%s\": rc=%d msg=\"%s\"\n", bc->name, rc, e.msg);
 }
@@ -519,6 +567,50 @@ static void test_state_limits_groups_and_replicas(void)
 	free(groups_over);
 	free(replicas_max);
 	free(replicas_over);
+}
+
+/* The boundaries that must decode: empty IP, both families, ports 0 and 65535. */
+static void test_state_announce_values_at_the_edges(void)
+{
+	static const struct {
+		const char *text;
+		const char *ip;
+		uint16_t port;
+	} cases[] = {
+	    {V "announce-ip \"\"\nannounce-port 0\n", "", 0},
+	    {V "announce-ip \"255.255.255.255\"\nannounce-port 65535\n", "255.255.255.255", 65535},
+	    {V "announce-port 1\nannounce-ip \"::ffff:10.0.0.1\"\n", "::ffff:10.0.0.1", 1},
+	    {V "announce-ip \"2001:db8:0:0:0:0:0:1\"\nannounce-port \"7\"\n",
+	     "2001:db8:0:0:0:0:0:1", 7},
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct sn_state st;
+		struct sn_err e;
+		int rc = decode_str(cases[i].text, &st, &e);
+		EXPECT(cases[i].ip, rc == 0);
+		EXPECT(cases[i].ip, st.has_announce_ip && strcmp(st.announce_ip, cases[i].ip) == 0);
+		EXPECT(cases[i].ip, st.has_announce_port && st.announce_port == cases[i].port);
+		sn_state_free(&st);
+	}
+}
+
+static void test_state_announce_ip_validator(void)
+{
+	static const struct {
+		const char *s;
+		bool ok;
+	} cases[] = {
+	    {"", true},        {"10.0.0.1", true},    {"::1", true},
+	    {"::", true},      {"fe80::1", true},     {"::ffff:1.2.3.4", true},
+	    {"0.0.0.0", true}, {"host", false},       {"10.0.0.256", false},
+	    {"1.2.3", false},  {" 10.0.0.1", false},  {"10.0.0.1 ", false},
+	    {"[::1]", false},  {"fe80::1%lo", false}, {"10.0.0.1:1", false},
+	    {"::1::2", false}, {"0x0a.0.0.1", false}, {LONG256, false},
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+		EXPECT(cases[i].s, sn_state_is_announce_ip(cases[i].s) == cases[i].ok);
 }
 
 /* ---- apply ---- */
@@ -842,6 +934,211 @@ static void test_state_capture_of_unchanged_core_has_no_overrides(void)
 	sn_conf_free(&conf);
 }
 
+/* ---- the CONFIG SET globals: announce-ip, announce-port ---- */
+
+static const char globals_conf_text[] = "announce-ip = \"10.0.0.100\"\n"
+                                        "announce-port = 26390\n"
+                                        "primary \"a\" { host = \"10.0.0.1\" }\n";
+
+static void given_globals_conf(struct sn_conf *conf)
+{
+	struct sn_err e;
+	CU_ASSERT_EQUAL_FATAL(sn_conf_load_buf(globals_conf_text, "g.conf", conf, &e), 0);
+	CU_ASSERT_STRING_EQUAL_FATAL(conf->announce_ip, "10.0.0.100");
+	CU_ASSERT_EQUAL_FATAL(conf->announce_port, 26390);
+}
+
+/* A core monitoring exactly the config's groups. */
+static void given_core_of(struct live *l, const struct sn_conf *conf)
+{
+	given_core(l);
+	for (size_t i = 0; i < conf->group_count; i++)
+		monitor(l, &conf->groups[i]);
+}
+
+static void test_state_apply_globals_overrides_only_announce(void)
+{
+	struct sn_conf conf;
+	struct sn_conf before;
+	struct sn_state st;
+	struct sn_err e;
+
+	given_globals_conf(&conf);
+	before = conf;
+	CU_ASSERT_EQUAL_FATAL(
+	    decode_str(V "announce-ip \"\"\nannounce-port 0\nremove a\n", &st, &e), 0);
+	sn_state_apply_globals(&st, &conf);
+
+	CU_ASSERT_STRING_EQUAL(conf.announce_ip, "");
+	CU_ASSERT_EQUAL(conf.announce_port, 0);
+	memcpy(conf.announce_ip, before.announce_ip, sizeof(conf.announce_ip));
+	conf.announce_port = before.announce_port;
+	CU_ASSERT_EQUAL(memcmp(&conf, &before, sizeof(conf)), 0); /* groups untouched, too */
+	sn_state_free(&st);
+	sn_conf_free(&conf);
+}
+
+static void test_state_apply_globals_without_records_keeps_config(void)
+{
+	struct sn_conf conf;
+	struct sn_conf before;
+	struct sn_state st;
+	struct sn_err e;
+
+	given_globals_conf(&conf);
+	before = conf;
+	CU_ASSERT_EQUAL_FATAL(decode_str(V "announce-port 7\n", &st, &e), 0);
+	sn_state_apply_globals(&st, &conf);
+	uint16_t port = conf.announce_port;
+	conf.announce_port = before.announce_port;
+
+	CU_ASSERT_EQUAL(port, 7);
+	CU_ASSERT_EQUAL(memcmp(&conf, &before, sizeof(conf)), 0); /* announce_ip kept */
+	sn_state_free(&st);
+	sn_conf_free(&conf);
+}
+
+static void test_state_capture_live_records_changed_globals(void)
+{
+	struct sn_conf conf;
+	struct sn_conf live;
+	struct live l;
+	struct sn_state st;
+
+	given_globals_conf(&conf);
+	given_core_of(&l, &conf);
+	live = conf; /* the daemon's CONFIG SET copy; capture reads only its announce values */
+	snprintf(live.announce_ip, sizeof(live.announce_ip), "%s", "2001:db8::7");
+	live.announce_port = 0;
+	int rc = sn_state_capture_live(l.core, &conf, &live, &st);
+
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_TRUE(st.has_announce_ip);
+	CU_ASSERT_STRING_EQUAL(st.announce_ip, "2001:db8::7");
+	CU_ASSERT_TRUE(st.has_announce_port);
+	CU_ASSERT_EQUAL(st.announce_port, 0);
+	CU_ASSERT_EQUAL_FATAL(st.group_count, 1);
+	CU_ASSERT_EQUAL(st.groups[0].set_mask, 0);
+	sn_state_free(&st);
+	free(l.mem);
+	sn_conf_free(&conf);
+}
+
+/* Same values as the file: nothing to record, and an IP cleared to "" is a change. */
+static void test_state_capture_live_records_only_differences(void)
+{
+	struct sn_conf conf;
+	struct sn_conf live;
+	struct live l;
+	struct sn_state same;
+	struct sn_state cleared;
+
+	given_globals_conf(&conf);
+	given_core_of(&l, &conf);
+	live = conf;
+	int rc_same = sn_state_capture_live(l.core, &conf, &live, &same);
+	live.announce_ip[0] = '\0';
+	int rc_cleared = sn_state_capture_live(l.core, &conf, &live, &cleared);
+
+	CU_ASSERT_EQUAL_FATAL(rc_same, 0);
+	CU_ASSERT_FALSE(same.has_announce_ip);
+	CU_ASSERT_FALSE(same.has_announce_port);
+	CU_ASSERT_EQUAL_FATAL(rc_cleared, 0);
+	CU_ASSERT_TRUE(cleared.has_announce_ip);
+	CU_ASSERT_STRING_EQUAL(cleared.announce_ip, "");
+	CU_ASSERT_FALSE(cleared.has_announce_port);
+	sn_state_free(&same);
+	sn_state_free(&cleared);
+	free(l.mem);
+	sn_conf_free(&conf);
+}
+
+/* An unpersistable live IP is left out; the epochs and the port are still written. */
+static void test_state_capture_live_skips_an_invalid_ip(void)
+{
+	struct sn_conf conf;
+	struct sn_conf live;
+	struct live l;
+	struct sn_state st;
+	char *text = NULL;
+	size_t len = 0;
+
+	given_globals_conf(&conf);
+	given_core_of(&l, &conf);
+	live = conf;
+	snprintf(live.announce_ip, sizeof(live.announce_ip), "%s", "sentinel.example");
+	live.announce_port = 1;
+	CU_ASSERT_EQUAL_FATAL(sn_state_capture_live(l.core, &conf, &live, &st), 0);
+	int rc = sn_state_encode(&st, &text, &len);
+
+	CU_ASSERT_FALSE(st.has_announce_ip);
+	CU_ASSERT_TRUE(st.has_announce_port && st.announce_port == 1);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_PTR_NULL(strstr(text, "announce-ip"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nannounce-port 1\n"));
+	free(text);
+	sn_state_free(&st);
+	free(l.mem);
+	sn_conf_free(&conf);
+}
+
+/* The 3-argument form is capture_live with live == conf: no global records, ever. */
+static void test_state_capture_without_live_has_no_globals(void)
+{
+	struct sn_conf conf;
+	struct live l;
+	struct sn_state st;
+
+	given_globals_conf(&conf);
+	given_core_of(&l, &conf);
+	int rc = sn_state_capture(l.core, &conf, &st);
+
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_FALSE(st.has_announce_ip);
+	CU_ASSERT_FALSE(st.has_announce_port);
+	CU_ASSERT_EQUAL(st.group_count, 1);
+	sn_state_free(&st);
+	free(l.mem);
+	sn_conf_free(&conf);
+}
+
+/* CONFIG SET, write, restart: the boot conf gets the live values back through the text. */
+static void test_state_globals_survive_a_restart(void)
+{
+	struct sn_conf conf;
+	struct sn_conf live;
+	struct sn_conf boot;
+	struct live l;
+	struct sn_state st;
+	struct sn_state back;
+	struct sn_err e;
+	char *text = NULL;
+	size_t len = 0;
+
+	given_globals_conf(&conf);
+	given_core_of(&l, &conf);
+	live = conf;
+	snprintf(live.announce_ip, sizeof(live.announce_ip), "%s", "192.0.2.7");
+	live.announce_port = 26999;
+	CU_ASSERT_EQUAL_FATAL(sn_state_capture_live(l.core, &conf, &live, &st), 0);
+	CU_ASSERT_EQUAL_FATAL(sn_state_encode(&st, &text, &len), 0);
+	CU_ASSERT_EQUAL_FATAL(decode_exact(text, len, &back, &e), 0);
+	boot = conf;
+	sn_state_apply_globals(&back, &boot);
+
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(text, "current-epoch 9\nannounce-ip \"192.0.2.7\"\nannounce-port 26999\n"));
+	CU_ASSERT_TRUE(state_eq(&st, &back));
+	CU_ASSERT_STRING_EQUAL(boot.announce_ip, "192.0.2.7");
+	CU_ASSERT_EQUAL(boot.announce_port, 26999);
+	CU_ASSERT_STRING_EQUAL(conf.announce_ip, "10.0.0.100"); /* the file conf is not touched */
+	free(text);
+	sn_state_free(&back);
+	sn_state_free(&st);
+	free(l.mem);
+	sn_conf_free(&conf);
+}
+
 /* ---- the file ---- */
 
 static void given_dir(char *dir, size_t size)
@@ -997,12 +1294,21 @@ CU_TestInfo state_tests[] = {
     {"every prefix is safe", test_state_every_prefix_is_safe},
     {"one-byte corruptions are safe", test_state_single_byte_corruptions_are_safe},
     {"groups and replicas are bounded", test_state_limits_groups_and_replicas},
+    {"announce values at the edges decode", test_state_announce_values_at_the_edges},
+    {"announce-ip validator", test_state_announce_ip_validator},
     {"apply without state is the config", test_state_apply_without_state_is_the_config},
     {"apply merges every record", test_state_apply_merges_every_record},
     {"apply refuses monitor of config group", test_state_apply_refuses_monitor_of_a_config_group},
     {"capture records the diff", test_state_capture_records_the_diff},
     {"capture then apply reproduces core", test_state_capture_then_apply_reproduces_the_core},
     {"capture of unchanged core", test_state_capture_of_unchanged_core_has_no_overrides},
+    {"apply_globals overrides only announce", test_state_apply_globals_overrides_only_announce},
+    {"apply_globals without records", test_state_apply_globals_without_records_keeps_config},
+    {"capture_live records changed globals", test_state_capture_live_records_changed_globals},
+    {"capture_live records only differences", test_state_capture_live_records_only_differences},
+    {"capture_live skips an invalid IP", test_state_capture_live_skips_an_invalid_ip},
+    {"capture (3 args) has no globals", test_state_capture_without_live_has_no_globals},
+    {"globals survive a restart", test_state_globals_survive_a_restart},
     {"write is 0600, complete, no .tmp", test_state_write_is_private_and_complete},
     {"write replaces old file and stale tmp", test_state_write_replaces_old_file_and_stale_tmp},
     {"write failures leave no .tmp", test_state_write_failures_leave_no_tmp},
