@@ -116,3 +116,7 @@ fuzz: $(FUZZ_BIN)
 		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build/fuzz/corpus/$$n $$seeds 2>build/fuzz/$$n.log \
 			|| { tail -50 build/fuzz/$$n.log; exit 1; }; \
 	done
+
+# Sub-makefiles owned by their directories (deterministic simulator, benchmarks).
+-include tests/sim/sim.mk
+-include bench/bench.mk

@@ -99,10 +99,10 @@ int sn_state_decode(const char *text, size_t len, struct sn_state *out, struct s
 /*
  * Render st in canonical order (header, version, myid, current-epoch, announce-ip, announce-port,
  * then per group: monitor or remove, set in QU_SETTINGS order, address, config-epoch,
- * known-replica). A group without any
- * record is not written. *text is malloc'd (NUL-terminated, *len bytes before it). Returns 0,
- * -ENOMEM, or -EINVAL when st holds something the decoder would refuse (the output is checked by
- * decoding it: vigil never writes a state file it cannot read back).
+ * known-replica). A group without any record is not written. *text is malloc'd (NUL-terminated,
+ * *len bytes before it). Returns 0, -ENOMEM, or -EINVAL when st holds something the decoder would
+ * refuse (the output is checked by decoding it: vigil never writes a state file it cannot read
+ * back).
  */
 int sn_state_encode(const struct sn_state *st, char **text, size_t *len)
     __attribute__((warn_unused_result));

@@ -10,7 +10,7 @@ compared by kind (number / text / empty). It never hard-codes an expected reply.
 import re
 import unittest
 
-from harness import (HOST, SUT, Fleet, IntegrationCase, Primary, alloc_ports, make_reference, make_sut,
+from harness import (HOST, Fleet, IntegrationCase, Primary, alloc_ports, make_reference, make_sut,
                      wait_for)
 from resp import RespConn, field_pairs, fields, shape, to_py
 
@@ -134,7 +134,6 @@ class CompatTest(IntegrationCase):
             self.assertRegex(r.v, r'^[0-9a-f]{40}$')
         self.assertNotEqual(got.v, want.v)
 
-    @unittest.skipIf(SUT == 'vigil', 'hello gossip between watchers lands with issue #3')
     def test_sentinels_list_each_other(self):
         """The two watchers share the primary's hello channel, so each must list the other
         (redis-sentinel does; SENTINELS never lists the watcher itself)."""
