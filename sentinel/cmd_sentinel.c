@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "resp.h"
+#include "state.h"
 
 struct req {
 	struct sn_daemon *d;
@@ -599,7 +600,7 @@ static void sub_help(struct req *r)
 /* SENTINEL CONFIG GET <pattern> / SET <param> <value> over Sentinel's global parameters. */
 static void config_get(struct req *r)
 {
-	struct sn_conf *conf = &r->d->conf;
+	struct sn_conf *conf = &r->d->live;
 	char port[16];
 	snprintf(port, sizeof(port), "%u", (unsigned)conf->announce_port);
 	const char *params[][2] = {
@@ -618,10 +619,10 @@ static void config_get(struct req *r)
 
 static void config_set(struct req *r)
 {
-	struct sn_conf *conf = &r->d->conf;
+	struct sn_conf *conf = &r->d->live;
 	const char *param = r->argv[3], *val = r->argv[4];
 	if (strcasecmp(param, "announce-ip") == 0) {
-		if (strlen(val) >= sizeof(conf->announce_ip)) {
+		if (!sn_state_is_announce_ip(val)) {
 			sn_resp_error_fmt(r->out, "ERR Invalid value '%s' to SENTINEL CONFIG SET '%s'",
 					  val, param);
 			return;

@@ -105,13 +105,13 @@ static void exec_hello(struct sn_daemon *d, const struct qu_action *a)
 		return;
 	struct qu_hello h;
 	memset(&h, 0, sizeof(h));
-	if (d->conf.announce_ip[0] != '\0')
-		snprintf(h.watcher.host, sizeof(h.watcher.host), "%s", d->conf.announce_ip);
+	if (d->live.announce_ip[0] != '\0')
+		snprintf(h.watcher.host, sizeof(h.watcher.host), "%s", d->live.announce_ip);
 	else
 		sn_links_local_ip(&d->links, a->node, h.watcher.host, sizeof(h.watcher.host));
 	if (h.watcher.host[0] == '\0')
 		return; /* not connected: the core retries on a later tick */
-	h.watcher.port = d->conf.announce_port != 0 ? d->conf.announce_port : d->conf.port;
+	h.watcher.port = d->live.announce_port != 0 ? d->live.announce_port : d->conf.port;
 	snprintf(h.runid, sizeof(h.runid), "%s", qu_myid(d->core));
 	h.current_epoch = qu_current_epoch(d->core);
 	snprintf(h.name, sizeof(h.name), "%s", g->conf.name);
@@ -298,7 +298,7 @@ int sn_daemon_persist(struct sn_daemon *d)
 	struct sn_err err;
 	char *text = NULL;
 	size_t len = 0;
-	int rc = sn_state_capture(d->core, &d->conf, &st);
+	int rc = sn_state_capture_live(d->core, &d->conf, &d->live, &st);
 	if (rc == 0) {
 		rc = sn_state_encode(&st, &text, &len);
 		sn_state_free(&st);
@@ -637,6 +637,13 @@ int sn_daemon_init(struct sn_daemon *d, struct ev_loop *loop, const char *conf_p
 		rc = load_state(d, &st, err);
 	if (rc == 0)
 		rc = sn_state_apply(&d->conf, &st, &eff, err);
+	if (rc == 0) {
+		/* The live globals share no pointers with conf: groups live in the core. */
+		d->live = d->conf;
+		d->live.groups = NULL;
+		d->live.group_count = 0;
+		sn_state_apply_globals(&st, &d->live);
+	}
 	if (rc == 0)
 		rc = init_core(d, &st, err);
 	if (rc == 0)

@@ -36,7 +36,8 @@ struct sn_node_cache {
 struct sn_daemon {
 	struct ev_loop *loop;
 	char conf_path[4096];
-	struct sn_conf conf;
+	struct sn_conf conf;           /* as loaded from the config file (never changed) */
+	struct sn_conf live;           /* globals in force: conf + state file + CONFIG SET (no groups) */
 	void *core_mem;
 	struct qu_core *core;
 	struct sn_links links;

@@ -461,10 +461,10 @@ static void run_command(struct sn_server *s, struct sn_client *c, const struct s
 	c->argv_mem = 0;
 	for (int i = 0; i < req->argc; i++)
 		c->argv_mem += req->lens[i];
+	snprintf(c->last_cmd, sizeof(c->last_cmd), "%s", cmd->fullname); /* before: CLIENT LIST */
 	cmd->fn(s, c, req);
 	c->argv_mem = 0;
 	s->stats.commands_processed++;
-	snprintf(c->last_cmd, sizeof(c->last_cmd), "%s", cmd->fullname);
 }
 
 static void client_dispatch(struct sn_server *s, struct sn_client *c, const struct sn_req *req)

@@ -78,6 +78,24 @@ class RuntimeTest(IntegrationCase):
                              'temporary files left next to the state file')
             self.assertNotIn(b'other', config_before)
 
+    def test_config_set_announce_survives_restart(self):
+        sut = self.new_sut()
+        self.assertEqual(sut.call('SENTINEL', 'CONFIG', 'SET', 'announce-port', '12345'), OK)
+        self.assertEqual(sut.call('SENTINEL', 'CONFIG', 'SET', 'announce-ip', '127.0.0.9'), OK)
+        if sut.is_vigil:
+            # Stricter than redis-sentinel (which takes any string): without hostname support an
+            # address that is not an IP literal could never be reached by peers.
+            bad = sut.call('SENTINEL', 'CONFIG', 'SET', 'announce-ip', 'not an ip')
+            self.assertEqual(bad, Reply('-', "ERR Invalid value 'not an ip' to SENTINEL CONFIG "
+                                             "SET 'announce-ip'"))
+        want = {'announce-ip': '127.0.0.9', 'announce-port': '12345'}
+        got = to_py(sut.call('SENTINEL', 'CONFIG', 'GET', 'announce-*'))
+        self.assertEqual({k: v for k, v in zip(got[::2], got[1::2]) if k in want}, want)
+        sut.restart()
+        got = to_py(sut.call('SENTINEL', 'CONFIG', 'GET', 'announce-*'))
+        self.assertEqual({k: v for k, v in zip(got[::2], got[1::2]) if k in want}, want,
+                         'CONFIG SET values must survive a restart')
+
     def test_runtime_changes_publish_events(self):
         sut = self.new_sut()
         sub = Subscriber(sut, '+monitor', '-monitor', '+set')
