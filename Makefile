@@ -83,7 +83,9 @@ test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) integration
+	$(MAKE) sim-test
 	$(MAKE) asan
+	$(MAKE) fuzz FUZZ_SECONDS=8
 	scripts/check-docker.sh
 
 demo: deps all

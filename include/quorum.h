@@ -101,6 +101,7 @@ struct qu_peer {
 	bool primary_down;                 /* its last is-master-down-by-addr reply said 1 */
 	int64_t down_reply_at_ms;          /* last valid reply; 0 if none */
 	int64_t down_asked_at_ms;
+	uint64_t vote_asked_epoch;         /* our candidacy it was last asked to vote on */
 	char leader[QU_RUNID_LEN + 1];     /* the vote it reported, "" if none */
 	uint64_t leader_epoch;
 };

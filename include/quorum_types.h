@@ -221,7 +221,7 @@ enum qu_action_kind {
 	QU_ACT_RELINK,       /* close .link of .node; the shell reconnects it */
 	QU_ACT_SEND_PING,
 	QU_ACT_SEND_INFO,
-	QU_ACT_SEND_HELLO,   /* publish our hello for .group on .node */
+	QU_ACT_SEND_HELLO,   /* publish our hello for .group on .node: "<our ip>,<our port>," + .text */
 	QU_ACT_EVENT,        /* log and publish .event with payload .text */
 	QU_ACT_PERSIST,      /* durable state changed: write the state file now, before going on */
 	QU_ACT_SEND_ASK,     /* SENTINEL is-master-down-by-addr to watcher .node for .group (.epoch, .runid) */

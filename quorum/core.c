@@ -220,6 +220,9 @@ struct qu_action *qu_core_emit(struct qu_core *core, enum qu_action_kind kind, u
 	a->node = node;
 	a->link = QU_LINK_CMD;
 	a->event = QU_EV_COUNT;
+	a->flag = false;
+	a->epoch = 0;
+	a->runid[0] = '\0';
 	a->text[0] = '\0';
 	return a;
 }

@@ -109,7 +109,7 @@ static void send_probes(struct qu_core *core, uint32_t node)
 		qu_core_emit(core, QU_ACT_SEND_PING, n->group, node);
 	if (now - n->hello_sent_at_ms > QU_PUBLISH_PERIOD_MS &&
 	    now - n->hello_tried_at_ms > QU_PUBLISH_PERIOD_MS / 2) {
-		qu_core_emit(core, QU_ACT_SEND_HELLO, n->group, node);
+		qu_wire_emit_hello(core, n->group, node);
 		n->hello_tried_at_ms = now;
 	}
 }

@@ -100,6 +100,10 @@ int qu_admin_step(struct qu_core *core, const struct qu_admin *admin);
 void qu_wire_details(const struct qu_core *core, uint32_t group, uint32_t node, char *out,
 		     size_t size);
 
+/* Emit SEND_HELLO for group to endpoint, with the hello's state fields rendered now (so that a
+ * later change in the same step can never ride on it before its PERSIST). */
+void qu_wire_emit_hello(struct qu_core *core, uint32_t group, uint32_t endpoint);
+
 /* prng.c */
 uint64_t qu_prng_next(uint64_t *state);
 

@@ -197,6 +197,24 @@ static void adopt_config(struct qu_core *core, uint32_t group, uint32_t peer,
 	qu_core_emit(core, QU_ACT_PERSIST, group, QU_NONE);
 }
 
+/* Whether a new peer entry for h fits, counting the entries it would replace: checked before
+ * anything changes, so that a refused hello leaves no trace. */
+static bool peer_fits(const struct qu_core *core, uint32_t group, const struct qu_hello *h)
+{
+	const struct qu_group *g = &core->groups[group];
+	uint32_t replaced = 0;
+	for (uint32_t i = 0; i < g->peer_count; i++)
+		replaced += strcmp(core->watchers[g->peers[i].watcher].runid, h->runid) == 0;
+	if (g->peer_count - replaced >= QU_PEERS_MAX)
+		return false;
+	if (watcher_find(core, h->runid, &h->watcher) != QU_NONE)
+		return true;
+	for (uint32_t w = 0; w < core->limits.watchers_max; w++)
+		if (!core->watchers[w].used)
+			return true;
+	return false;
+}
+
 int qu_peers_on_hello(struct qu_core *core, const struct qu_hello *h)
 {
 	if (strcmp(h->runid, core->myid) == 0)
@@ -206,6 +224,8 @@ int qu_peers_on_hello(struct qu_core *core, const struct qu_hello *h)
 		return QU_ENOENT;
 	uint32_t peer = peer_find(core, group, h->runid, &h->watcher);
 	if (peer == QU_NONE) {
+		if (!peer_fits(core, group, h))
+			return QU_EFULL;
 		bool moved = forget_moved_runid(core, group, h);
 		forget_address_owner(core, group, h);
 		int rc = peer_add(core, group, h->runid, &h->watcher);
@@ -275,8 +295,7 @@ static void hello_to_peers(struct qu_core *core, uint32_t group)
 		if (now - p->hello_sent_at_ms <= QU_PUBLISH_PERIOD_MS ||
 		    now - p->hello_tried_at_ms <= QU_PUBLISH_PERIOD_MS / 2)
 			continue;
-		qu_core_emit(core, QU_ACT_SEND_HELLO, group,
-			     qu_watcher_endpoint(core, p->watcher));
+		qu_wire_emit_hello(core, group, qu_watcher_endpoint(core, p->watcher));
 		p->hello_tried_at_ms = now;
 	}
 }
@@ -293,10 +312,16 @@ void qu_peers_ask(struct qu_core *core, uint32_t group)
 		struct qu_peer *p = &g->peers[i];
 		if (!core->watchers[p->watcher].cmd_up)
 			continue;
-		if (now - p->down_asked_at_ms < QU_ASK_PERIOD_MS ||
-		    (p->down_reply_at_ms != 0 && now - p->down_reply_at_ms < QU_ASK_PERIOD_MS &&
-		     p->down_reply_at_ms >= p->down_asked_at_ms))
+		/* A candidacy is announced to every peer at once, whatever it answered lately. */
+		bool new_candidacy = candidate && p->vote_asked_epoch != g->failover_epoch;
+		bool recently = now - p->down_asked_at_ms < QU_ASK_PERIOD_MS ||
+				(p->down_reply_at_ms != 0 &&
+				 now - p->down_reply_at_ms < QU_ASK_PERIOD_MS &&
+				 p->down_reply_at_ms >= p->down_asked_at_ms);
+		if (!new_candidacy && recently)
 			continue;
+		if (candidate)
+			p->vote_asked_epoch = g->failover_epoch;
 		qu_vote_persist_before_reveal(core);
 		struct qu_action *a = qu_core_emit(core, QU_ACT_SEND_ASK, group,
 						   qu_watcher_endpoint(core, p->watcher));

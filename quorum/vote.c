@@ -130,8 +130,6 @@ static void start_election(struct qu_core *core, uint32_t group)
 	g->failover_started_at_ms = core->now_ms;
 	qu_core_event(core, QU_EV_TRY_FAILOVER, group, QU_NONE, NULL);
 	cast_vote(core, group, core->myid, g->failover_epoch);
-	for (uint32_t i = 0; i < g->peer_count; i++)
-		g->peers[i].down_asked_at_ms = 0;
 	qu_peers_ask(core, group);
 }
 
@@ -174,7 +172,7 @@ static uint32_t tally_votes(const struct qu_group *g, struct tally *t)
 	return cast;
 }
 
-enum outcome { PENDING, WON, LOST };
+enum outcome { PENDING, WON, LOST, LOST_TO_OTHER };
 
 static enum outcome count_election(const struct qu_core *core, const struct qu_group *g)
 {
@@ -195,6 +193,8 @@ static enum outcome count_election(const struct qu_core *core, const struct qu_g
 	}
 	if (mine >= needed && mine > best_other)
 		return WON;
+	if (best_other >= needed)
+		return LOST_TO_OTHER;
 	/* Split vote: even every outstanding vote could not make us win. */
 	if (mine + (voters - cast) < needed)
 		return LOST;
@@ -215,8 +215,17 @@ static void end_election(struct qu_core *core, uint32_t group, enum outcome outc
 	}
 	qu_core_event(core, QU_EV_ABORT_NOT_ELECTED, group, QU_NONE, NULL);
 	g->failover_state = QU_FO_NONE;
-	g->failover_retry_at_ms = core->now_ms + QU_RETRY_MIN_MS +
-				  jitter_ms(core, QU_RETRY_JITTER_MS);
+	int64_t retry_at;
+	if (outcome == LOST_TO_OTHER)
+		/* Another watcher won this epoch: it is failing over now. Competing with it would
+		 * only start a second failover; if it dies, we take over after failover-timeout. */
+		retry_at = core->now_ms + g->conf.failover_timeout_ms +
+			   jitter_ms(core, QU_RETRY_JITTER_MS);
+	else
+		retry_at = core->now_ms + QU_RETRY_MIN_MS + jitter_ms(core, QU_RETRY_JITTER_MS);
+	/* A wait already imposed (we voted for another candidate meanwhile) is never shortened. */
+	if (retry_at > g->failover_retry_at_ms)
+		g->failover_retry_at_ms = retry_at;
 }
 
 void qu_vote_tick_group(struct qu_core *core, uint32_t group)
@@ -230,6 +239,8 @@ void qu_vote_tick_group(struct qu_core *core, uint32_t group)
 		return;
 	case QU_FO_WAIT_START: {
 		enum outcome o = count_election(core, g);
+		if (o == WON && !g->odown)
+			o = PENDING; /* a failover starts only while the primary is ODOWN */
 		if (o == PENDING && now - g->failover_started_at_ms > election_timeout_ms(g))
 			o = LOST;
 		if (o != PENDING)

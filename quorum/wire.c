@@ -149,3 +149,15 @@ int qu_wire_hello_parse(const char *payload, size_t len, struct qu_hello *out)
 		return QU_WIRE_EADDR;
 	return 0;
 }
+
+void qu_wire_emit_hello(struct qu_core *core, uint32_t group, uint32_t endpoint)
+{
+	const struct qu_group *g = &core->groups[group];
+	qu_vote_persist_before_reveal(core); /* a hello reveals our epochs */
+	struct qu_action *a = qu_core_emit(core, QU_ACT_SEND_HELLO, group, endpoint);
+	a->epoch = core->current_epoch;
+	/* Fields 2..7 of the hello; the shell prepends our address as seen on that link. */
+	snprintf(a->text, sizeof(a->text), "%s,%llu,%s,%s,%u,%llu", core->myid,
+		 (unsigned long long)core->current_epoch, g->conf.name, g->conf.addr.host,
+		 (unsigned)g->conf.addr.port, (unsigned long long)g->config_epoch);
+}

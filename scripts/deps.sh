@@ -3,7 +3,8 @@
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -euo pipefail
 pkgs=(build-essential pkg-config libhiredis-dev libev-dev libconfuse-dev libcunit1-dev
-      redis-server redis-tools redis-sentinel python3 python3-redis docker-compose)
+      redis-server redis-tools redis-sentinel python3 python3-redis docker-compose
+      clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

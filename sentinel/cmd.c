@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 #define HELLO_CHANNEL "__sentinel__:hello"
@@ -37,13 +38,10 @@ static void cmd_command_docs(struct sn_server *s, struct sn_client *c, const str
 static void cmd_command_info(struct sn_server *s, struct sn_client *c, const struct sn_req *req);
 static void cmd_command_count(struct sn_server *s, struct sn_client *c, const struct sn_req *req);
 static void cmd_command_list(struct sn_server *s, struct sn_client *c, const struct sn_req *req);
-static void cmd_command_getkeys(struct sn_server *s, struct sn_client *c,
-				const struct sn_req *req);
+static void cmd_command_getkeys(struct sn_server *s, struct sn_client *c, const struct sn_req *req);
 static void cmd_command_help(struct sn_server *s, struct sn_client *c, const struct sn_req *req);
-static void cmd_client_getname(struct sn_server *s, struct sn_client *c,
-			       const struct sn_req *req);
-static void cmd_client_setname(struct sn_server *s, struct sn_client *c,
-			       const struct sn_req *req);
+static void cmd_client_getname(struct sn_server *s, struct sn_client *c, const struct sn_req *req);
+static void cmd_client_setname(struct sn_server *s, struct sn_client *c, const struct sn_req *req);
 static void cmd_client_id(struct sn_server *s, struct sn_client *c, const struct sn_req *req);
 static void cmd_client_info(struct sn_server *s, struct sn_client *c, const struct sn_req *req);
 static void cmd_client_list(struct sn_server *s, struct sn_client *c, const struct sn_req *req);
@@ -64,123 +62,216 @@ static void cmd_sentinel(struct sn_server *s, struct sn_client *c, const struct 
  * commands we serve (plus ECHO and QUIT, copied from redis-server 7.0.15). "arguments" and
  * "history" docs are left out: redis-cli does without them.
  */
+/* One row per command, fields in struct sn_cmd order (kept out of clang-format). */
+/* clang-format off */
 static const struct sn_cmd client_subs[] = {
-	{"getname", "client|getname", 2, 0, cmd_client_getname, NULL, "noscript loading stale", "@slow @connection", "",
+	{"getname", "client|getname", 2, 0, cmd_client_getname, NULL,
+	 "noscript loading stale", "@slow @connection", "",
 	 {"Get the current connection name", "2.6.9", "connection", "O(1)", NULL, NULL}},
-	{"setname", "client|setname", 3, 0, cmd_client_setname, NULL, "noscript loading stale", "@slow @connection", "",
+	{"setname", "client|setname", 3, 0, cmd_client_setname, NULL,
+	 "noscript loading stale", "@slow @connection", "",
 	 {"Set the current connection name", "2.6.9", "connection", "O(1)", NULL, NULL}},
-	{"id", "client|id", 2, 0, cmd_client_id, NULL, "noscript loading stale", "@slow @connection", "",
-	 {"Returns the client ID for the current connection", "5.0.0", "connection", "O(1)", NULL, NULL}},
-	{"info", "client|info", 2, 0, cmd_client_info, NULL, "noscript loading stale", "@slow @connection", "nondeterministic_output",
-	 {"Returns information about the current client connection.", "6.2.0", "connection", "O(1)", NULL, NULL}},
-	{"list", "client|list", -2, 0, cmd_client_list, NULL, "admin noscript loading stale", "@admin @slow @dangerous @connection", "nondeterministic_output",
-	 {"Get the list of client connections", "2.4.0", "connection", "O(N) where N is the number of client connections", NULL, NULL}},
-	{"kill", "client|kill", -3, 0, cmd_client_kill, NULL, "admin noscript loading stale", "@admin @slow @dangerous @connection", "",
-	 {"Kill the connection of a client", "2.4.0", "connection", "O(N) where N is the number of client connections", NULL, NULL}},
-	{"help", "client|help", 2, 0, cmd_client_help, NULL, "loading stale", "@slow @connection", "",
-	 {"Show helpful text about the different subcommands", "5.0.0", "connection", "O(1)", NULL, NULL}},
+	{"id", "client|id", 2, 0, cmd_client_id, NULL,
+	 "noscript loading stale", "@slow @connection", "",
+	 {"Returns the client ID for the current connection", "5.0.0", "connection", "O(1)", NULL,
+	  NULL}},
+	{"info", "client|info", 2, 0, cmd_client_info, NULL,
+	 "noscript loading stale", "@slow @connection", "nondeterministic_output",
+	 {"Returns information about the current client connection.", "6.2.0", "connection", "O(1)",
+	  NULL, NULL}},
+	{"list", "client|list", -2, 0, cmd_client_list, NULL,
+	 "admin noscript loading stale", "@admin @slow @dangerous @connection",
+	 "nondeterministic_output",
+	 {"Get the list of client connections", "2.4.0", "connection",
+	  "O(N) where N is the number of client connections", NULL, NULL}},
+	{"kill", "client|kill", -3, 0, cmd_client_kill, NULL,
+	 "admin noscript loading stale", "@admin @slow @dangerous @connection", "",
+	 {"Kill the connection of a client", "2.4.0", "connection",
+	  "O(N) where N is the number of client connections", NULL, NULL}},
+	{"help", "client|help", 2, 0, cmd_client_help, NULL,
+	 "loading stale", "@slow @connection", "",
+	 {"Show helpful text about the different subcommands", "5.0.0", "connection", "O(1)", NULL,
+	  NULL}},
 	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, {NULL, NULL, NULL, NULL, NULL, NULL}},
 };
 
 static const struct sn_cmd command_subs[] = {
-	{"docs", "command|docs", -2, 0, cmd_command_docs, NULL, "loading stale", "@slow @connection", "nondeterministic_output_order",
-	 {"Get array of specific Redis command documentation", "7.0.0", "server", "O(N) where N is the number of commands to look up", NULL, NULL}},
-	{"info", "command|info", -2, 0, cmd_command_info, NULL, "loading stale", "@slow @connection", "nondeterministic_output_order",
-	 {"Get array of specific Redis command details, or all when no argument is given.", "2.8.13", "server", "O(N) where N is the number of commands to look up", NULL, NULL}},
-	{"count", "command|count", 2, 0, cmd_command_count, NULL, "loading stale", "@slow @connection", "",
+	{"docs", "command|docs", -2, 0, cmd_command_docs, NULL,
+	 "loading stale", "@slow @connection", "nondeterministic_output_order",
+	 {"Get array of specific Redis command documentation", "7.0.0", "server",
+	  "O(N) where N is the number of commands to look up", NULL, NULL}},
+	{"info", "command|info", -2, 0, cmd_command_info, NULL,
+	 "loading stale", "@slow @connection", "nondeterministic_output_order",
+	 {"Get array of specific Redis command details, or all when no argument is given.",
+	  "2.8.13", "server", "O(N) where N is the number of commands to look up", NULL, NULL}},
+	{"count", "command|count", 2, 0, cmd_command_count, NULL,
+	 "loading stale", "@slow @connection", "",
 	 {"Get total number of Redis commands", "2.8.13", "server", "O(1)", NULL, NULL}},
-	{"list", "command|list", -2, 0, cmd_command_list, NULL, "loading stale", "@slow @connection", "nondeterministic_output_order",
-	 {"Get an array of Redis command names", "7.0.0", "server", "O(N) where N is the total number of Redis commands", NULL, NULL}},
-	{"getkeys", "command|getkeys", -4, 0, cmd_command_getkeys, NULL, "loading stale", "@slow @connection", "",
-	 {"Extract keys given a full Redis command", "2.8.13", "server", "O(N) where N is the number of arguments to the command", NULL, NULL}},
-	{"getkeysandflags", "command|getkeysandflags", -4, 0, cmd_command_getkeysandflags, NULL, "loading stale", "@slow @connection", "",
-	 {"Extract keys and access flags given a full Redis command", "7.0.0", "server", "O(N) where N is the number of arguments to the command", NULL, NULL}},
-	{"help", "command|help", 2, 0, cmd_command_help, NULL, "loading stale", "@slow @connection", "",
-	 {"Show helpful text about the different subcommands", "5.0.0", "server", "O(1)", NULL, NULL}},
+	{"list", "command|list", -2, 0, cmd_command_list, NULL,
+	 "loading stale", "@slow @connection", "nondeterministic_output_order",
+	 {"Get an array of Redis command names", "7.0.0", "server",
+	  "O(N) where N is the total number of Redis commands", NULL, NULL}},
+	{"getkeys", "command|getkeys", -4, 0, cmd_command_getkeys, NULL,
+	 "loading stale", "@slow @connection", "",
+	 {"Extract keys given a full Redis command", "2.8.13", "server",
+	  "O(N) where N is the number of arguments to the command", NULL, NULL}},
+	{"getkeysandflags", "command|getkeysandflags", -4, 0, cmd_command_getkeysandflags, NULL,
+	 "loading stale", "@slow @connection", "",
+	 {"Extract keys and access flags given a full Redis command", "7.0.0", "server",
+	  "O(N) where N is the number of arguments to the command", NULL, NULL}},
+	{"help", "command|help", 2, 0, cmd_command_help, NULL,
+	 "loading stale", "@slow @connection", "",
+	 {"Show helpful text about the different subcommands", "5.0.0", "server", "O(1)", NULL,
+	  NULL}},
 	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, {NULL, NULL, NULL, NULL, NULL, NULL}},
 };
 
 static const struct sn_cmd sentinel_subs[] = {
-	{"ckquorum", "sentinel|ckquorum", 3, 0, cmd_sentinel, NULL, "admin", "@admin @slow @dangerous", "",
+	{"ckquorum", "sentinel|ckquorum", 3, 0, cmd_sentinel, NULL,
+	 "admin", "@admin @slow @dangerous", "",
 	 {"Check for a Sentinel quorum", "2.8.4", "sentinel", NULL, NULL, NULL}},
-	{"config", "sentinel|config", -3, 0, cmd_sentinel, NULL, "admin", "@admin @slow @dangerous", "",
+	{"config", "sentinel|config", -3, 0, cmd_sentinel, NULL,
+	 "admin", "@admin @slow @dangerous", "",
 	 {"Configure Sentinel", "6.2.0", "sentinel", "O(1)", NULL, NULL}},
-	{"debug", "sentinel|debug", -2, 0, cmd_sentinel, NULL, "admin", "@admin @slow @dangerous", "",
-	 {"List or update the current configurable parameters", "7.0.0", "sentinel", "O(N) where N is the number of configurable parameters", NULL, NULL}},
-	{"failover", "sentinel|failover", 3, 0, cmd_sentinel, NULL, "admin", "@admin @slow @dangerous", "",
+	{"debug", "sentinel|debug", -2, 0, cmd_sentinel, NULL,
+	 "admin", "@admin @slow @dangerous", "",
+	 {"List or update the current configurable parameters", "7.0.0", "sentinel",
+	  "O(N) where N is the number of configurable parameters", NULL, NULL}},
+	{"failover", "sentinel|failover", 3, 0, cmd_sentinel, NULL,
+	 "admin", "@admin @slow @dangerous", "",
 	 {"Force a failover", "2.8.4", "sentinel", NULL, NULL, NULL}},
-	{"flushconfig", "sentinel|flushconfig", 2, 0, cmd_sentinel, NULL, "admin", "@admin @slow @dangerous", "",
+	{"flushconfig", "sentinel|flushconfig", 2, 0, cmd_sentinel, NULL,
+	 "admin", "@admin @slow @dangerous", "",
 	 {"Rewrite configuration file", "2.8.4", "sentinel", "O(1)", NULL, NULL}},
-	{"get-master-addr-by-name", "sentinel|get-master-addr-by-name", 3, 0, cmd_sentinel, NULL, "admin", "@admin @slow @dangerous", "",
+	{"get-master-addr-by-name", "sentinel|get-master-addr-by-name", 3, 0, cmd_sentinel, NULL,
+	 "admin", "@admin @slow @dangerous", "",
 	 {"Get port and address of a master", "2.8.4", "sentinel", "O(1)", NULL, NULL}},
-	{"help", "sentinel|help", 2, 0, cmd_sentinel, NULL, "loading stale", "@slow", "",
-	 {"Show helpful text about the different subcommands", "6.2.0", "sentinel", "O(1)", NULL, NULL}},
-	{"info-cache", "sentinel|info-cache", -3, 0, cmd_sentinel, NULL, "admin", "@admin @slow @dangerous", "",
-	 {"Get cached INFO from the instances in the deployment", "3.2.0", "sentinel", "O(N) where N is the number of instances", NULL, NULL}},
-	{"is-master-down-by-addr", "sentinel|is-master-down-by-addr", 6, 0, cmd_sentinel, NULL, "admin", "@admin @slow @dangerous", "",
+	{"help", "sentinel|help", 2, 0, cmd_sentinel, NULL,
+	 "loading stale", "@slow", "",
+	 {"Show helpful text about the different subcommands", "6.2.0", "sentinel", "O(1)", NULL,
+	  NULL}},
+	{"info-cache", "sentinel|info-cache", -3, 0, cmd_sentinel, NULL,
+	 "admin", "@admin @slow @dangerous", "",
+	 {"Get cached INFO from the instances in the deployment", "3.2.0", "sentinel",
+	  "O(N) where N is the number of instances", NULL, NULL}},
+	{"is-master-down-by-addr", "sentinel|is-master-down-by-addr", 6, 0, cmd_sentinel, NULL,
+	 "admin", "@admin @slow @dangerous", "",
 	 {"Check if a master is down", "2.8.4", "sentinel", "O(1)", NULL, NULL}},
-	{"master", "sentinel|master", 3, 0, cmd_sentinel, NULL, "admin", "@admin @slow @dangerous", "",
+	{"master", "sentinel|master", 3, 0, cmd_sentinel, NULL,
+	 "admin", "@admin @slow @dangerous", "",
 	 {"Shows the state of a master", "2.8.4", "sentinel", "O(1)", NULL, NULL}},
-	{"masters", "sentinel|masters", 2, 0, cmd_sentinel, NULL, "admin", "@admin @slow @dangerous", "",
-	 {"List the monitored masters", "2.8.4", "sentinel", "O(N) where N is the number of masters", NULL, NULL}},
-	{"monitor", "sentinel|monitor", 6, 0, cmd_sentinel, NULL, "admin", "@admin @slow @dangerous", "",
+	{"masters", "sentinel|masters", 2, 0, cmd_sentinel, NULL,
+	 "admin", "@admin @slow @dangerous", "",
+	 {"List the monitored masters", "2.8.4", "sentinel",
+	  "O(N) where N is the number of masters", NULL, NULL}},
+	{"monitor", "sentinel|monitor", 6, 0, cmd_sentinel, NULL,
+	 "admin", "@admin @slow @dangerous", "",
 	 {"Start monitoring", "2.8.4", "sentinel", "O(1)", NULL, NULL}},
-	{"myid", "sentinel|myid", 2, 0, cmd_sentinel, NULL, "admin", "@admin @slow @dangerous", "",
+	{"myid", "sentinel|myid", 2, 0, cmd_sentinel, NULL,
+	 "admin", "@admin @slow @dangerous", "",
 	 {"Get the Sentinel instance ID", "6.2.0", "sentinel", "O(1)", NULL, NULL}},
-	{"pending-scripts", "sentinel|pending-scripts", 2, 0, cmd_sentinel, NULL, "admin", "@admin @slow @dangerous", "",
+	{"pending-scripts", "sentinel|pending-scripts", 2, 0, cmd_sentinel, NULL,
+	 "admin", "@admin @slow @dangerous", "",
 	 {"Get information about pending scripts", "2.8.4", "sentinel", NULL, NULL, NULL}},
-	{"remove", "sentinel|remove", 3, 0, cmd_sentinel, NULL, "admin", "@admin @slow @dangerous", "",
+	{"remove", "sentinel|remove", 3, 0, cmd_sentinel, NULL,
+	 "admin", "@admin @slow @dangerous", "",
 	 {"Stop monitoring", "2.8.4", "sentinel", "O(1)", NULL, NULL}},
-	{"replicas", "sentinel|replicas", 3, 0, cmd_sentinel, NULL, "admin", "@admin @slow @dangerous", "",
-	 {"List the monitored replicas", "5.0.0", "sentinel", "O(N) where N is the number of replicas", NULL, NULL}},
-	{"reset", "sentinel|reset", 3, 0, cmd_sentinel, NULL, "admin", "@admin @slow @dangerous", "",
-	 {"Reset masters by name pattern", "2.8.4", "sentinel", "O(N) where N is the number of monitored masters", NULL, NULL}},
-	{"sentinels", "sentinel|sentinels", 3, 0, cmd_sentinel, NULL, "admin", "@admin @slow @dangerous", "",
-	 {"List the Sentinel instances", "2.8.4", "sentinel", "O(N) where N is the number of Sentinels", NULL, NULL}},
-	{"set", "sentinel|set", -5, 0, cmd_sentinel, NULL, "admin", "@admin @slow @dangerous", "",
-	 {"Change the configuration of a monitored master", "2.8.4", "sentinel", "O(1)", NULL, NULL}},
-	{"simulate-failure", "sentinel|simulate-failure", -3, 0, cmd_sentinel, NULL, "admin", "@admin @slow @dangerous", "",
+	{"replicas", "sentinel|replicas", 3, 0, cmd_sentinel, NULL,
+	 "admin", "@admin @slow @dangerous", "",
+	 {"List the monitored replicas", "5.0.0", "sentinel",
+	  "O(N) where N is the number of replicas", NULL, NULL}},
+	{"reset", "sentinel|reset", 3, 0, cmd_sentinel, NULL,
+	 "admin", "@admin @slow @dangerous", "",
+	 {"Reset masters by name pattern", "2.8.4", "sentinel",
+	  "O(N) where N is the number of monitored masters", NULL, NULL}},
+	{"sentinels", "sentinel|sentinels", 3, 0, cmd_sentinel, NULL,
+	 "admin", "@admin @slow @dangerous", "",
+	 {"List the Sentinel instances", "2.8.4", "sentinel",
+	  "O(N) where N is the number of Sentinels", NULL, NULL}},
+	{"set", "sentinel|set", -5, 0, cmd_sentinel, NULL,
+	 "admin", "@admin @slow @dangerous", "",
+	 {"Change the configuration of a monitored master", "2.8.4", "sentinel", "O(1)", NULL,
+	  NULL}},
+	{"simulate-failure", "sentinel|simulate-failure", -3, 0, cmd_sentinel, NULL,
+	 "admin", "@admin @slow @dangerous", "",
 	 {"Simulate failover scenarios", "3.2.0", "sentinel", NULL, NULL, NULL}},
-	{"slaves", "sentinel|slaves", 3, 0, cmd_sentinel, NULL, "admin", "@admin @slow @dangerous", "",
-	 {"List the monitored slaves", "2.8.0", "sentinel", "O(N) where N is the number of slaves", "5.0.0", "`SENTINEL REPLICAS`"}},
+	{"slaves", "sentinel|slaves", 3, 0, cmd_sentinel, NULL,
+	 "admin", "@admin @slow @dangerous", "",
+	 {"List the monitored slaves", "2.8.0", "sentinel", "O(N) where N is the number of slaves",
+	  "5.0.0", "`SENTINEL REPLICAS`"}},
 	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, {NULL, NULL, NULL, NULL, NULL, NULL}},
 };
 
 static const struct sn_cmd cmd_table[] = {
-	{"ping", "ping", -1, SN_CMD_PUBSUB_CTX, cmd_ping, NULL, "fast", "@fast @connection", "request_policy:all_shards response_policy:all_succeeded",
+	{"ping", "ping", -1, SN_CMD_PUBSUB_CTX, cmd_ping, NULL,
+	 "fast", "@fast @connection", "request_policy:all_shards response_policy:all_succeeded",
 	 {"Ping the server", "1.0.0", "connection", "O(1)", NULL, NULL}},
-	{"echo", "echo", 2, 0, cmd_echo, NULL, "loading stale fast", "@fast @connection", "",
+	{"echo", "echo", 2, 0, cmd_echo, NULL,
+	 "loading stale fast", "@fast @connection", "",
 	 {"Echo the given string", "1.0.0", "connection", "O(1)", NULL, NULL}},
-	{"auth", "auth", -2, SN_CMD_NO_AUTH, cmd_auth, NULL, "noscript loading stale fast no_auth allow_busy", "@fast @connection", "",
-	 {"Authenticate to the server", "1.0.0", "connection", "O(N) where N is the number of passwords defined for the user", NULL, NULL}},
-	{"hello", "hello", -1, SN_CMD_NO_AUTH, cmd_hello, NULL, "noscript loading stale fast no_auth allow_busy", "@fast @connection", "",
+	{"auth", "auth", -2, SN_CMD_NO_AUTH, cmd_auth, NULL,
+	 "noscript loading stale fast no_auth allow_busy", "@fast @connection", "",
+	 {"Authenticate to the server", "1.0.0", "connection",
+	  "O(N) where N is the number of passwords defined for the user", NULL, NULL}},
+	{"hello", "hello", -1, SN_CMD_NO_AUTH, cmd_hello, NULL,
+	 "noscript loading stale fast no_auth allow_busy", "@fast @connection", "",
 	 {"Handshake with Redis", "6.0.0", "connection", "O(1)", NULL, NULL}},
-	{"quit", "quit", -1, SN_CMD_NO_AUTH | SN_CMD_PUBSUB_CTX, cmd_quit, NULL, "noscript loading stale fast no_auth allow_busy", "@fast @connection", "",
+	{"quit", "quit", -1, SN_CMD_NO_AUTH | SN_CMD_PUBSUB_CTX, cmd_quit, NULL,
+	 "noscript loading stale fast no_auth allow_busy", "@fast @connection", "",
 	 {"Close the connection", "1.0.0", "connection", "O(1)", NULL, NULL}},
-	{"info", "info", -1, 0, cmd_info, NULL, "loading stale", "@slow @dangerous", "nondeterministic_output request_policy:all_shards response_policy:special",
-	 {"Get information and statistics about the server", "1.0.0", "server", "O(1)", NULL, NULL}},
-	{"role", "role", 1, 0, cmd_role, NULL, "noscript loading stale fast", "@admin @fast @dangerous", "",
-	 {"Return the role of the instance in the context of replication", "2.8.12", "server", "O(1)", NULL, NULL}},
-	{"client", "client", -2, 0, NULL, client_subs, "", "@slow", "",
-	 {"A container for client connection commands", "2.4.0", "connection", "Depends on subcommand.", NULL, NULL}},
-	{"command", "command", -1, 0, cmd_command, command_subs, "loading stale", "@slow @connection", "nondeterministic_output_order",
-	 {"Get array of Redis command details", "2.8.13", "server", "O(N) where N is the total number of Redis commands", NULL, NULL}},
-	{"subscribe", "subscribe", -2, SN_CMD_PUBSUB_CTX, cmd_subscribe, NULL, "pubsub noscript loading stale", "@pubsub @slow", "",
-	 {"Listen for messages published to the given channels", "2.0.0", "pubsub", "O(N) where N is the number of channels to subscribe to.", NULL, NULL}},
-	{"unsubscribe", "unsubscribe", -1, SN_CMD_PUBSUB_CTX, cmd_unsubscribe, NULL, "pubsub noscript loading stale", "@pubsub @slow", "",
-	 {"Stop listening for messages posted to the given channels", "2.0.0", "pubsub", "O(N) where N is the number of clients already subscribed to a channel.", NULL, NULL}},
-	{"psubscribe", "psubscribe", -2, SN_CMD_PUBSUB_CTX, cmd_psubscribe, NULL, "pubsub noscript loading stale", "@pubsub @slow", "",
-	 {"Listen for messages published to channels matching the given patterns", "2.0.0", "pubsub", "O(N) where N is the number of patterns the client is already subscribed to.", NULL, NULL}},
-	{"punsubscribe", "punsubscribe", -1, SN_CMD_PUBSUB_CTX, cmd_punsubscribe, NULL, "pubsub noscript loading stale", "@pubsub @slow", "",
-	 {"Stop listening for messages posted to channels matching the given patterns", "2.0.0", "pubsub", "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).", NULL, NULL}},
-	{"publish", "publish", 3, 0, cmd_publish, NULL, "pubsub loading stale fast", "@pubsub @fast", "",
-	 {"Post a message to a channel", "2.0.0", "pubsub", "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).", NULL, NULL}},
-	{"shutdown", "shutdown", -1, 0, cmd_shutdown, NULL, "admin noscript loading stale no_multi allow_busy", "@admin @slow @dangerous", "",
-	 {"Synchronously save the dataset to disk and then shut down the server", "1.0.0", "server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", NULL, NULL}},
-	{"sentinel", "sentinel", -2, 0, NULL, sentinel_subs, "admin", "@admin @slow @dangerous", "",
-	 {"A container for Sentinel commands", "2.8.4", "sentinel", "Depends on subcommand.", NULL, NULL}},
+	{"info", "info", -1, 0, cmd_info, NULL,
+	 "loading stale", "@slow @dangerous",
+	 "nondeterministic_output request_policy:all_shards response_policy:special",
+	 {"Get information and statistics about the server", "1.0.0", "server", "O(1)", NULL,
+	  NULL}},
+	{"role", "role", 1, 0, cmd_role, NULL,
+	 "noscript loading stale fast", "@admin @fast @dangerous", "",
+	 {"Return the role of the instance in the context of replication", "2.8.12", "server",
+	  "O(1)", NULL, NULL}},
+	{"client", "client", -2, 0, NULL, client_subs,
+	 "", "@slow", "",
+	 {"A container for client connection commands", "2.4.0", "connection",
+	  "Depends on subcommand.", NULL, NULL}},
+	{"command", "command", -1, 0, cmd_command, command_subs,
+	 "loading stale", "@slow @connection", "nondeterministic_output_order",
+	 {"Get array of Redis command details", "2.8.13", "server",
+	  "O(N) where N is the total number of Redis commands", NULL, NULL}},
+	{"subscribe", "subscribe", -2, SN_CMD_PUBSUB_CTX, cmd_subscribe, NULL,
+	 "pubsub noscript loading stale", "@pubsub @slow", "",
+	 {"Listen for messages published to the given channels", "2.0.0", "pubsub",
+	  "O(N) where N is the number of channels to subscribe to.", NULL, NULL}},
+	{"unsubscribe", "unsubscribe", -1, SN_CMD_PUBSUB_CTX, cmd_unsubscribe, NULL,
+	 "pubsub noscript loading stale", "@pubsub @slow", "",
+	 {"Stop listening for messages posted to the given channels", "2.0.0", "pubsub",
+	  "O(N) where N is the number of clients already subscribed to a channel.", NULL, NULL}},
+	{"psubscribe", "psubscribe", -2, SN_CMD_PUBSUB_CTX, cmd_psubscribe, NULL,
+	 "pubsub noscript loading stale", "@pubsub @slow", "",
+	 {"Listen for messages published to channels matching the given patterns", "2.0.0",
+	  "pubsub", "O(N) where N is the number of patterns the client is already subscribed to.",
+	  NULL, NULL}},
+	{"punsubscribe", "punsubscribe", -1, SN_CMD_PUBSUB_CTX, cmd_punsubscribe, NULL,
+	 "pubsub noscript loading stale", "@pubsub @slow", "",
+	 {"Stop listening for messages posted to channels matching the given patterns", "2.0.0",
+	  "pubsub",
+	  "O(N+M) where N is the number of patterns the client is already subscribed and M is the "
+	  "number of total patterns subscribed in the system (by any client).", NULL, NULL}},
+	{"publish", "publish", 3, 0, cmd_publish, NULL,
+	 "pubsub loading stale fast", "@pubsub @fast", "",
+	 {"Post a message to a channel", "2.0.0", "pubsub",
+	  "O(N+M) where N is the number of clients subscribed to the receiving channel and M is "
+	  "the total number of subscribed patterns (by any client).", NULL, NULL}},
+	{"shutdown", "shutdown", -1, 0, cmd_shutdown, NULL,
+	 "admin noscript loading stale no_multi allow_busy", "@admin @slow @dangerous", "",
+	 {"Synchronously save the dataset to disk and then shut down the server", "1.0.0", "server",
+	  "O(N) when saving, where N is the total number of keys in all databases when saving "
+	  "data, otherwise O(1)", NULL, NULL}},
+	{"sentinel", "sentinel", -2, 0, NULL, sentinel_subs,
+	 "admin", "@admin @slow @dangerous", "",
+	 {"A container for Sentinel commands", "2.8.4", "sentinel", "Depends on subcommand.", NULL,
+	  NULL}},
 	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, {NULL, NULL, NULL, NULL, NULL, NULL}},
 };
+/* clang-format on */
 
 const struct sn_cmd *sn_cmd_table(void)
 {
@@ -217,7 +308,7 @@ static void reply_unknown_command(const struct sn_req *req, struct sn_buf *out)
 	for (int i = 1; i < req->argc && args.len < 128; i++)
 		sn_buf_printf(&args, "'%.*s' ", (int)(128 - args.len), req->argv[i]);
 	sn_resp_error_fmt(out, "ERR unknown command '%.128s', with args beginning with: %s",
-			  req->argv[0], args.data != NULL ? args.data : "");
+	                  req->argv[0], args.data != NULL ? args.data : "");
 	sn_buf_free(&args);
 }
 
@@ -235,17 +326,17 @@ const struct sn_cmd *sn_cmd_lookup(const struct sn_req *req, struct sn_buf *out)
 			size_t n = strlen(cmd->name);
 			for (size_t i = 0; i <= n; i++)
 				upper[i] = (char)(cmd->name[i] >= 'a' && cmd->name[i] <= 'z'
-							  ? cmd->name[i] - 'a' + 'A'
-							  : cmd->name[i]);
+				                      ? cmd->name[i] - 'a' + 'A'
+				                      : cmd->name[i]);
 			sn_resp_error_fmt(out, "ERR unknown subcommand '%.128s'. Try %s HELP.",
-					  req->argv[1], upper);
+			                  req->argv[1], upper);
 			return NULL;
 		}
 		cmd = sub;
 	}
 	if (!arity_ok(cmd->arity, req->argc)) {
 		sn_resp_error_fmt(out, "ERR wrong number of arguments for '%s' command",
-				  cmd->fullname);
+		                  cmd->fullname);
 		return NULL;
 	}
 	return cmd;
@@ -282,7 +373,7 @@ static void cmd_ping(struct sn_server *s, struct sn_client *c, const struct sn_r
 		sn_resp_array(&c->out, 2);
 		sn_resp_bulk(&c->out, "pong", 4);
 		sn_resp_bulk(&c->out, req->argc == 2 ? req->argv[1] : "",
-			     req->argc == 2 ? req->lens[1] : 0);
+		             req->argc == 2 ? req->lens[1] : 0);
 	} else if (req->argc == 2) {
 		sn_resp_bulk(&c->out, req->argv[1], req->lens[1]);
 	} else {
@@ -345,8 +436,8 @@ static void cmd_shutdown(struct sn_server *s, struct sn_client *c, const struct 
 		sn_resp_error(&c->out, "ERR Errors trying to SHUTDOWN. Check logs.");
 		return;
 	}
-	sn_log(SN_LOG_WARNING, "event=shutdown_requested id=%llu addr=%s", (unsigned long long)c->id,
-	       c->addr);
+	sn_log(SN_LOG_WARNING, "event=shutdown_requested id=%llu addr=%s",
+	       (unsigned long long)c->id, c->addr);
 	/* Redis exits without replying: the client just sees the connection close. */
 	c->close_after_reply = true;
 	s->hooks.shutdown(s->hooks.ctx);
@@ -365,7 +456,8 @@ static void cmd_publish(struct sn_server *s, struct sn_client *c, const struct s
 {
 	if (req->lens[1] != strlen(HELLO_CHANNEL) ||
 	    memcmp(req->argv[1], HELLO_CHANNEL, req->lens[1]) != 0) {
-		sn_resp_error(&c->out, "ERR Only HELLO messages are accepted by Sentinel instances.");
+		sn_resp_error(&c->out,
+		              "ERR Only HELLO messages are accepted by Sentinel instances.");
 		return;
 	}
 	/* Like Redis: :1 whether or not the hello was usable. */
@@ -392,8 +484,8 @@ static void cmd_auth(struct sn_server *s, struct sn_client *c, const struct sn_r
 	}
 	if (req->argc == 2 && !sn_server_has_password(s)) {
 		sn_resp_error(&c->out, "ERR AUTH <password> called without any password configured "
-				       "for the default user. Are you sure your configuration is "
-				       "correct?");
+		                       "for the default user. Are you sure your configuration is "
+		                       "correct?");
 		return;
 	}
 	const char *user = req->argc == 3 ? req->argv[1] : NULL;
@@ -413,8 +505,9 @@ static int set_client_name(struct sn_client *c, const char *name, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)name[i];
 		if (ch < '!' || ch > '~') {
-			sn_resp_error(&c->out, "ERR Client names cannot contain spaces, newlines or "
-					       "special characters.");
+			sn_resp_error(&c->out,
+			              "ERR Client names cannot contain spaces, newlines or "
+			              "special characters.");
 			return -1;
 		}
 	}
@@ -444,7 +537,7 @@ static int hello_parse(struct sn_client *c, const struct sn_req *req, struct hel
 	if (req->argc >= 2) {
 		if (sn_resp_parse_ll(req->argv[1], req->lens[1], &a->proto) != 0) {
 			sn_resp_error(&c->out,
-				      "ERR Protocol version is not an integer or out of range");
+			              "ERR Protocol version is not an integer or out of range");
 			return -1;
 		}
 		if (a->proto < 2 || a->proto > 3) {
@@ -463,7 +556,7 @@ static int hello_parse(struct sn_client *c, const struct sn_req *req, struct hel
 			j++;
 		} else {
 			sn_resp_error_fmt(&c->out, "ERR Syntax error in HELLO option '%s'",
-					  req->argv[j]);
+			                  req->argv[j]);
 			return -1;
 		}
 	}
@@ -478,17 +571,18 @@ static void cmd_hello(struct sn_server *s, struct sn_client *c, const struct sn_
 	if (a.auth_at != 0) {
 		int u = a.auth_at;
 		if (sn_server_check_auth(s, req->argv[u], req->lens[u], req->argv[u + 1],
-					 req->lens[u + 1]) != 0) {
+		                         req->lens[u + 1]) != 0) {
 			auth_failed(c);
 			return;
 		}
 		c->authed = true;
 	}
 	if (!c->authed) {
-		sn_resp_error(&c->out, "NOAUTH HELLO must be called with the client already "
-				       "authenticated, otherwise the HELLO AUTH <user> <pass> option "
-				       "can be used to authenticate the client and select the RESP "
-				       "protocol version at the same time");
+		sn_resp_error(&c->out,
+		              "NOAUTH HELLO must be called with the client already "
+		              "authenticated, otherwise the HELLO AUTH <user> <pass> option "
+		              "can be used to authenticate the client and select the RESP "
+		              "protocol version at the same time");
 		return;
 	}
 	if (a.setname_at != 0 &&
@@ -530,8 +624,9 @@ static void subscribe(struct sn_client *c, const struct sn_req *req, bool patter
 	const char *kind = pattern ? "psubscribe" : "subscribe";
 	for (int i = 1; i < req->argc; i++) {
 		if (sn_client_sub_add(c, pattern, req->argv[i], req->lens[i]) < 0) {
-			sn_resp_error_fmt(&c->out, "ERR too many subscriptions (at most %u, %u bytes)",
-					  SN_CLIENT_SUBS_MAX, SN_CLIENT_SUB_BYTES_MAX);
+			sn_resp_error_fmt(&c->out,
+			                  "ERR too many subscriptions (at most %u, %u bytes)",
+			                  SN_CLIENT_SUBS_MAX, SN_CLIENT_SUB_BYTES_MAX);
 			return;
 		}
 		sub_reply(c, kind, req->argv[i], req->lens[i]);
@@ -627,23 +722,22 @@ static void client_info_line(struct sn_buf *b, const struct sn_client *c, int64_
 	if (f == 0)
 		flags[f++] = 'N';
 	flags[f] = '\0';
-	const char *events = ev_is_active(&c->read_io)
-				     ? (ev_is_active(&c->write_io) ? "rw" : "r")
-				     : (ev_is_active(&c->write_io) ? "w" : "");
+	const char *events = ev_is_active(&c->read_io) ? (ev_is_active(&c->write_io) ? "rw" : "r")
+	                                               : (ev_is_active(&c->write_io) ? "w" : "");
 	size_t qbuf = sn_reqparser_pending(&c->parser);
 	size_t rbs = c->parser.in.cap;
 	size_t tot = sizeof(*c) + rbs + c->out.cap + c->sub_bytes + c->argv_mem;
 	sn_buf_printf(b,
-		      "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=0 "
-		      "sub=%u psub=%u ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu "
-		      "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=%s "
-		      "cmd=%s user=default redir=-1 resp=%d\n",
-		      (unsigned long long)c->id, c->addr, c->laddr, c->fd,
-		      c->name != NULL ? c->name : "", (long long)((now_ms - c->created_ms) / 1000),
-		      (long long)((now_ms - c->last_ms) / 1000), flags, c->channel_count,
-		      c->pattern_count, qbuf, rbs > c->parser.in.len ? rbs - c->parser.in.len : 0,
-		      c->argv_mem, rbs, rbs, c->out.len - c->out_sent, c->out.cap, tot, events,
-		      c->last_cmd, c->proto);
+	              "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=0 "
+	              "sub=%u psub=%u ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu "
+	              "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=%s "
+	              "cmd=%s user=default redir=-1 resp=%d\n",
+	              (unsigned long long)c->id, c->addr, c->laddr, c->fd,
+	              c->name != NULL ? c->name : "", (long long)((now_ms - c->created_ms) / 1000),
+	              (long long)((now_ms - c->last_ms) / 1000), flags, c->channel_count,
+	              c->pattern_count, qbuf, rbs > c->parser.in.len ? rbs - c->parser.in.len : 0,
+	              c->argv_mem, rbs, rbs, c->out.len - c->out_sent, c->out.cap, tot, events,
+	              c->last_cmd, c->proto);
 }
 
 static void cmd_client_getname(struct sn_server *s, struct sn_client *c, const struct sn_req *req)
@@ -676,7 +770,7 @@ static void cmd_client_info(struct sn_server *s, struct sn_client *c, const stru
 	(void)s;
 	(void)req;
 	sn_buf_init(&line);
-	client_info_line(&line, c, sn_server_now_ms());
+	client_info_line(&line, c, sn_clock_now_ms());
 	sn_resp_verbatim(&c->out, c->proto, line.data, line.len);
 	sn_buf_free(&line);
 }
@@ -696,7 +790,7 @@ static void cmd_client_list(struct sn_server *s, struct sn_client *c, const stru
 		return;
 	}
 	struct sn_buf o;
-	int64_t now_ms = sn_server_now_ms();
+	int64_t now_ms = sn_clock_now_ms();
 	sn_buf_init(&o);
 	for (int j = 3; by_id && j < req->argc; j++) {
 		long long id;
@@ -765,7 +859,7 @@ static int kill_parse(struct sn_client *c, const struct sn_req *req, struct kill
 }
 
 static bool kill_matches(const struct kill_filter *f, const struct sn_client *x,
-			 const struct sn_client *self)
+                         const struct sn_client *self)
 {
 	if (f->addr != NULL && strcmp(x->addr, f->addr) != 0)
 		return false;
@@ -821,36 +915,36 @@ static void reply_help(struct sn_client *c, const char *const *lines)
 static void cmd_client_help(struct sn_server *s, struct sn_client *c, const struct sn_req *req)
 {
 	static const char *const lines[] = {
-		"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-		"GETNAME",
-		"    Return the name of the current connection.",
-		"ID",
-		"    Return the ID of the current connection.",
-		"INFO",
-		"    Return information about the current client connection.",
-		"KILL <ip:port>",
-		"    Kill connection made from <ip:port>.",
-		"KILL <option> <value> [<option> <value> [...]]",
-		"    Kill connections. Options are:",
-		"    * ADDR (<ip:port>|<unixsocket>:0)",
-		"      Kill connections made from the specified address",
-		"    * LADDR (<ip:port>|<unixsocket>:0)",
-		"      Kill connections made to specified local address",
-		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
-		"      Kill connections by type.",
-		"    * USER <username>",
-		"      Kill connections authenticated by <username>.",
-		"    * SKIPME (YES|NO)",
-		"      Skip killing current connection (default: yes).",
-		"LIST [options ...]",
-		"    Return information about client connections. Options:",
-		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
-		"      Return clients of specified type.",
-		"SETNAME <name>",
-		"    Assign the name <name> to the current connection.",
-		"HELP",
-		"    Prints this help.",
-		NULL,
+	    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	    "GETNAME",
+	    "    Return the name of the current connection.",
+	    "ID",
+	    "    Return the ID of the current connection.",
+	    "INFO",
+	    "    Return information about the current client connection.",
+	    "KILL <ip:port>",
+	    "    Kill connection made from <ip:port>.",
+	    "KILL <option> <value> [<option> <value> [...]]",
+	    "    Kill connections. Options are:",
+	    "    * ADDR (<ip:port>|<unixsocket>:0)",
+	    "      Kill connections made from the specified address",
+	    "    * LADDR (<ip:port>|<unixsocket>:0)",
+	    "      Kill connections made to specified local address",
+	    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+	    "      Kill connections by type.",
+	    "    * USER <username>",
+	    "      Kill connections authenticated by <username>.",
+	    "    * SKIPME (YES|NO)",
+	    "      Skip killing current connection (default: yes).",
+	    "LIST [options ...]",
+	    "    Return information about client connections. Options:",
+	    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+	    "      Return clients of specified type.",
+	    "SETNAME <name>",
+	    "    Assign the name <name> to the current connection.",
+	    "HELP",
+	    "    Prints this help.",
+	    NULL,
 	};
 	(void)s;
 	(void)req;
@@ -930,7 +1024,7 @@ static void put_cmd_docs(struct sn_buf *b, int proto, const struct sn_cmd *cmd)
 {
 	const struct sn_cmd_doc *d = &cmd->doc;
 	size_t n = 3 + (d->complexity != NULL) + (d->deprecated_since != NULL ? 3 : 0) +
-		   (cmd->subs != NULL);
+	           (cmd->subs != NULL);
 	sn_resp_map(b, proto, n);
 	sn_resp_bulk_str(b, "summary");
 	sn_resp_bulk_str(b, d->summary);
@@ -1067,10 +1161,10 @@ static void cmd_command_list(struct sn_server *s, struct sn_client *c, const str
 			sn_resp_error(&c->out, SYNTAX_ERR);
 			return;
 		}
-		f = arg_is(req, 3, "module")	? LF_MODULE
-		    : arg_is(req, 3, "aclcat")	? LF_ACLCAT
+		f = arg_is(req, 3, "module")    ? LF_MODULE
+		    : arg_is(req, 3, "aclcat")  ? LF_ACLCAT
 		    : arg_is(req, 3, "pattern") ? LF_PATTERN
-						: LF_NONE;
+		                                : LF_NONE;
 		if (f == LF_NONE) {
 			sn_resp_error(&c->out, SYNTAX_ERR);
 			return;
@@ -1088,34 +1182,34 @@ static void cmd_command_getkeys(struct sn_server *s, struct sn_client *c, const 
 		cmd = find_in(cmd->subs, req->argv[3], req->lens[3]);
 	/* None of our commands take keys. */
 	sn_resp_error(&c->out, cmd == NULL ? "ERR Invalid command specified"
-					   : "ERR The command has no key arguments");
+	                                   : "ERR The command has no key arguments");
 }
 
 static void cmd_command_help(struct sn_server *s, struct sn_client *c, const struct sn_req *req)
 {
 	static const char *const lines[] = {
-		"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-		"(no subcommand)",
-		"    Return details about all Redis commands.",
-		"COUNT",
-		"    Return the total number of commands in this Redis server.",
-		"LIST",
-		"    Return a list of all commands in this Redis server.",
-		"INFO [<command-name> ...]",
-		"    Return details about multiple Redis commands.",
-		"    If no command names are given, documentation details for all",
-		"    commands are returned.",
-		"DOCS [<command-name> ...]",
-		"    Return documentation details about multiple Redis commands.",
-		"    If no command names are given, documentation details for all",
-		"    commands are returned.",
-		"GETKEYS <full-command>",
-		"    Return the keys from a full Redis command.",
-		"GETKEYSANDFLAGS <full-command>",
-		"    Return the keys and the access flags from a full Redis command.",
-		"HELP",
-		"    Prints this help.",
-		NULL,
+	    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	    "(no subcommand)",
+	    "    Return details about all Redis commands.",
+	    "COUNT",
+	    "    Return the total number of commands in this Redis server.",
+	    "LIST",
+	    "    Return a list of all commands in this Redis server.",
+	    "INFO [<command-name> ...]",
+	    "    Return details about multiple Redis commands.",
+	    "    If no command names are given, documentation details for all",
+	    "    commands are returned.",
+	    "DOCS [<command-name> ...]",
+	    "    Return documentation details about multiple Redis commands.",
+	    "    If no command names are given, documentation details for all",
+	    "    commands are returned.",
+	    "GETKEYS <full-command>",
+	    "    Return the keys from a full Redis command.",
+	    "GETKEYSANDFLAGS <full-command>",
+	    "    Return the keys and the access flags from a full Redis command.",
+	    "HELP",
+	    "    Prints this help.",
+	    NULL,
 	};
 	(void)s;
 	(void)req;
@@ -1127,7 +1221,7 @@ static void cmd_command_help(struct sn_server *s, struct sn_client *c, const str
 enum info_section { SEC_SERVER, SEC_CLIENTS, SEC_CPU, SEC_STATS, SEC_SENTINEL };
 
 static const char *const info_section_names[INFO_SECTIONS] = {"server", "clients", "cpu", "stats",
-							      "sentinel"};
+                                                              "sentinel"};
 
 static const char *ev_backend_name(struct ev_loop *loop)
 {
@@ -1136,7 +1230,7 @@ static const char *ev_backend_name(struct ev_loop *loop)
 	       : b == EVBACKEND_POLL   ? "poll"
 	       : b == EVBACKEND_SELECT ? "select"
 	       : b == EVBACKEND_KQUEUE ? "kqueue"
-				       : "libev";
+	                               : "libev";
 }
 
 static void info_server(struct sn_server *s, struct sn_buf *b)
@@ -1149,33 +1243,33 @@ static void info_server(struct sn_server *s, struct sn_buf *b)
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
 	clock_gettime(CLOCK_REALTIME, &now);
-	int64_t up_s = (sn_server_now_ms() - s->started_ms) / 1000;
+	int64_t up_s = (sn_clock_now_ms() - s->started_ms) / 1000;
 	sn_buf_printf(b,
-		      "# Server\r\nredis_version:%s\r\nredis_git_sha1:00000000\r\n"
-		      "redis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:sentinel\r\n"
-		      "os:%s %s %s\r\narch_bits:%d\r\nmonotonic_clock:POSIX clock_gettime\r\n"
-		      "multiplexing_api:%s\r\natomicvar_api:c11-builtin\r\ngcc_version:%d.%d.%d\r\n"
-		      "process_id:%ld\r\nprocess_supervised:no\r\nrun_id:%s\r\ntcp_port:%u\r\n"
-		      "server_time_usec:%lld\r\nuptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\n"
-		      "hz:10\r\nconfigured_hz:10\r\nlru_clock:%lld\r\nexecutable:%s\r\n"
-		      "config_file:%s\r\nio_threads_active:0\r\nvigil_version:%s\r\n",
-		      VIGIL_REDIS_VERSION, u.sysname, u.release, u.machine,
-		      (int)(sizeof(long) * 8), ev_backend_name(s->loop), __GNUC__, __GNUC_MINOR__,
-		      __GNUC_PATCHLEVEL__, (long)getpid(), s->run_id, (unsigned)s->port,
-		      (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000, (long long)up_s,
-		      (long long)(up_s / 86400), (long long)(now.tv_sec & ((1 << 24) - 1)), exe,
-		      s->config_path != NULL ? s->config_path : "", VIGIL_VERSION);
+	              "# Server\r\nredis_version:%s\r\nredis_git_sha1:00000000\r\n"
+	              "redis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:sentinel\r\n"
+	              "os:%s %s %s\r\narch_bits:%d\r\nmonotonic_clock:POSIX clock_gettime\r\n"
+	              "multiplexing_api:%s\r\natomicvar_api:c11-builtin\r\ngcc_version:%d.%d.%d\r\n"
+	              "process_id:%ld\r\nprocess_supervised:no\r\nrun_id:%s\r\ntcp_port:%u\r\n"
+	              "server_time_usec:%lld\r\nuptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\n"
+	              "hz:10\r\nconfigured_hz:10\r\nlru_clock:%lld\r\nexecutable:%s\r\n"
+	              "config_file:%s\r\nio_threads_active:0\r\nvigil_version:%s\r\n",
+	              VIGIL_REDIS_VERSION, u.sysname, u.release, u.machine, (int)(sizeof(long) * 8),
+	              ev_backend_name(s->loop), __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
+	              (long)getpid(), s->run_id, (unsigned)s->port,
+	              (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000, (long long)up_s,
+	              (long long)(up_s / 86400), (long long)(now.tv_sec & ((1 << 24) - 1)), exe,
+	              s->config_path != NULL ? s->config_path : "", VIGIL_VERSION);
 }
 
 static void info_clients(struct sn_server *s, struct sn_buf *b)
 {
 	sn_buf_printf(b,
-		      "# Clients\r\nconnected_clients:%u\r\ncluster_connections:0\r\n"
-		      "maxclients:%u\r\nclient_recent_max_input_buffer:%zu\r\n"
-		      "client_recent_max_output_buffer:%zu\r\nblocked_clients:0\r\n"
-		      "tracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-		      s->client_count, s->maxclients, s->stats.recent_max_input_bytes,
-		      s->stats.recent_max_output_bytes);
+	              "# Clients\r\nconnected_clients:%u\r\ncluster_connections:0\r\n"
+	              "maxclients:%u\r\nclient_recent_max_input_buffer:%zu\r\n"
+	              "client_recent_max_output_buffer:%zu\r\nblocked_clients:0\r\n"
+	              "tracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+	              s->client_count, s->maxclients, s->stats.recent_max_input_bytes,
+	              s->stats.recent_max_output_bytes);
 }
 
 static void info_cpu(struct sn_buf *b)
@@ -1186,16 +1280,16 @@ static void info_cpu(struct sn_buf *b)
 	if (getrusage(RUSAGE_CHILDREN, &children) != 0)
 		memset(&children, 0, sizeof(children));
 	/* single-threaded: the main thread is the process */
-	sn_buf_printf(b,
-		      "# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n"
-		      "used_cpu_sys_children:%ld.%06ld\r\nused_cpu_user_children:%ld.%06ld\r\n"
-		      "used_cpu_sys_main_thread:%ld.%06ld\r\nused_cpu_user_main_thread:%ld.%06ld\r\n",
-		      (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec,
-		      (long)self.ru_utime.tv_sec, (long)self.ru_utime.tv_usec,
-		      (long)children.ru_stime.tv_sec, (long)children.ru_stime.tv_usec,
-		      (long)children.ru_utime.tv_sec, (long)children.ru_utime.tv_usec,
-		      (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec,
-		      (long)self.ru_utime.tv_sec, (long)self.ru_utime.tv_usec);
+	sn_buf_printf(
+	    b,
+	    "# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n"
+	    "used_cpu_sys_children:%ld.%06ld\r\nused_cpu_user_children:%ld.%06ld\r\n"
+	    "used_cpu_sys_main_thread:%ld.%06ld\r\nused_cpu_user_main_thread:%ld.%06ld\r\n",
+	    (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec, (long)self.ru_utime.tv_sec,
+	    (long)self.ru_utime.tv_usec, (long)children.ru_stime.tv_sec,
+	    (long)children.ru_stime.tv_usec, (long)children.ru_utime.tv_sec,
+	    (long)children.ru_utime.tv_usec, (long)self.ru_stime.tv_sec,
+	    (long)self.ru_stime.tv_usec, (long)self.ru_utime.tv_sec, (long)self.ru_utime.tv_usec);
 }
 
 static int sub_cmp(const void *a, const void *b)
@@ -1255,40 +1349,43 @@ static void info_stats(struct sn_server *s, struct sn_buf *b)
 	const struct sn_server_stats *st = &s->stats;
 	size_t channels, patterns;
 	count_pubsub(s, &channels, &patterns);
-	sn_buf_printf(b,
-		      "# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
-		      "instantaneous_ops_per_sec:%llu\r\ntotal_net_input_bytes:%llu\r\n"
-		      "total_net_output_bytes:%llu\r\ntotal_net_repl_input_bytes:0\r\n"
-		      "total_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:%.2f\r\n"
-		      "instantaneous_output_kbps:%.2f\r\ninstantaneous_input_repl_kbps:0.00\r\n"
-		      "instantaneous_output_repl_kbps:0.00\r\nrejected_connections:%llu\r\n",
-		      (unsigned long long)st->connections_received,
-		      (unsigned long long)st->commands_processed,
-		      (unsigned long long)inst_metric(s, 0), (unsigned long long)st->net_input_bytes,
-		      (unsigned long long)st->net_output_bytes, (double)inst_metric(s, 1) / 1024,
-		      (double)inst_metric(s, 2) / 1024, (unsigned long long)st->rejected_connections);
+	sn_buf_printf(
+	    b,
+	    "# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
+	    "instantaneous_ops_per_sec:%llu\r\ntotal_net_input_bytes:%llu\r\n"
+	    "total_net_output_bytes:%llu\r\ntotal_net_repl_input_bytes:0\r\n"
+	    "total_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:%.2f\r\n"
+	    "instantaneous_output_kbps:%.2f\r\ninstantaneous_input_repl_kbps:0.00\r\n"
+	    "instantaneous_output_repl_kbps:0.00\r\nrejected_connections:%llu\r\n",
+	    (unsigned long long)st->connections_received,
+	    (unsigned long long)st->commands_processed, (unsigned long long)inst_metric(s, 0),
+	    (unsigned long long)st->net_input_bytes, (unsigned long long)st->net_output_bytes,
+	    (double)inst_metric(s, 1) / 1024, (double)inst_metric(s, 2) / 1024,
+	    (unsigned long long)st->rejected_connections);
 	/* The keyspace, replication, fork and defrag counters of a data node stay zero here. */
-	sn_buf_append_str(b, "sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n"
-			     "expired_keys:0\r\nexpired_stale_perc:0.00\r\n"
-			     "expired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\n"
-			     "evicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\n"
-			     "current_eviction_exceeded_time:0\r\nkeyspace_hits:0\r\n"
-			     "keyspace_misses:0\r\n");
+	sn_buf_append_str(
+	    b, "sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n"
+	       "expired_keys:0\r\nexpired_stale_perc:0.00\r\n"
+	       "expired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\n"
+	       "evicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\n"
+	       "current_eviction_exceeded_time:0\r\nkeyspace_hits:0\r\n"
+	       "keyspace_misses:0\r\n");
 	sn_buf_printf(b, "pubsub_channels:%zu\r\npubsub_patterns:%zu\r\n", channels, patterns);
 	sn_buf_append_str(b, "pubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n"
-			     "migrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n"
-			     "active_defrag_hits:0\r\nactive_defrag_misses:0\r\n"
-			     "active_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\n"
-			     "total_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n"
-			     "tracking_total_keys:0\r\ntracking_total_items:0\r\n"
-			     "tracking_total_prefixes:0\r\nunexpected_error_replies:0\r\n");
+	                     "migrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n"
+	                     "active_defrag_hits:0\r\nactive_defrag_misses:0\r\n"
+	                     "active_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\n"
+	                     "total_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n"
+	                     "tracking_total_keys:0\r\ntracking_total_items:0\r\n"
+	                     "tracking_total_prefixes:0\r\nunexpected_error_replies:0\r\n");
 	sn_buf_printf(b,
-		      "total_error_replies:%llu\r\ndump_payload_sanitizations:0\r\n"
-		      "total_reads_processed:%llu\r\ntotal_writes_processed:%llu\r\n"
-		      "io_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\n"
-		      "reply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n",
-		      (unsigned long long)st->error_replies, (unsigned long long)st->reads_processed,
-		      (unsigned long long)st->writes_processed);
+	              "total_error_replies:%llu\r\ndump_payload_sanitizations:0\r\n"
+	              "total_reads_processed:%llu\r\ntotal_writes_processed:%llu\r\n"
+	              "io_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\n"
+	              "reply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n",
+	              (unsigned long long)st->error_replies,
+	              (unsigned long long)st->reads_processed,
+	              (unsigned long long)st->writes_processed);
 }
 
 /* Which sections INFO asked for: none = all five; "all"/"default"/"everything" = all five;
@@ -1297,7 +1394,8 @@ static void info_pick(const struct sn_req *req, bool want[INFO_SECTIONS])
 {
 	bool any = req->argc == 1;
 	for (int i = 1; i < req->argc; i++) {
-		if (arg_is(req, i, "all") || arg_is(req, i, "default") || arg_is(req, i, "everything"))
+		if (arg_is(req, i, "all") || arg_is(req, i, "default") ||
+		    arg_is(req, i, "everything"))
 			any = true;
 		for (int k = 0; k < INFO_SECTIONS; k++) {
 			if (arg_is(req, i, info_section_names[k]))

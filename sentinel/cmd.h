@@ -49,18 +49,18 @@ struct sn_client {
 	char *name; /* NULL = no name */
 	struct sn_reqparser parser;
 	struct sn_buf out;
-	size_t out_sent;        /* bytes of out already written */
-	struct sn_sub *subs;    /* subscription order */
+	size_t out_sent;     /* bytes of out already written */
+	struct sn_sub *subs; /* subscription order */
 	uint32_t sub_count;
 	uint32_t sub_cap;
 	uint32_t channel_count;
 	uint32_t pattern_count;
 	size_t sub_bytes;
-	int64_t created_ms;     /* monotonic */
+	int64_t created_ms; /* monotonic */
 	int64_t last_ms;
-	int64_t soft_limit_since_ms; /* 0 = under the pubsub soft limit */
+	int64_t soft_limit_since_ms;    /* 0 = under the pubsub soft limit */
 	char last_cmd[SN_CMD_NAME_MAX]; /* fullname of the last command run, "NULL" at first */
-	size_t argv_mem;        /* bytes of the request being run */
+	size_t argv_mem;                /* bytes of the request being run */
 };
 
 struct sn_cmd;
@@ -76,11 +76,11 @@ struct sn_cmd_doc {
 };
 
 struct sn_cmd {
-	const char *name;     /* lowercase: "ping", "kill" */
-	const char *fullname; /* "ping", "client|kill" */
-	int arity;            /* Redis convention: -N = at least N */
-	uint32_t flags;       /* SN_CMD_* */
-	sn_cmd_fn fn;         /* NULL for a container called with a subcommand only */
+	const char *name;          /* lowercase: "ping", "kill" */
+	const char *fullname;      /* "ping", "client|kill" */
+	int arity;                 /* Redis convention: -N = at least N */
+	uint32_t flags;            /* SN_CMD_* */
+	sn_cmd_fn fn;              /* NULL for a container called with a subcommand only */
 	const struct sn_cmd *subs; /* container: table ended by a NULL name */
 	const char *wire_flags;    /* COMMAND INFO flags, space-separated */
 	const char *acl_cats;      /* "@fast @connection" */
@@ -107,7 +107,7 @@ const struct sn_cmd *sn_cmd_table(void);
 /* Check user/password like Redis's default user: user "default" (or NULL) and requirepass.
  * Constant time in the secret. Returns 0 on success, -1 otherwise. */
 int sn_server_check_auth(const struct sn_server *s, const char *user, size_t ulen, const char *pass,
-			 size_t plen) __attribute__((warn_unused_result));
+                         size_t plen) __attribute__((warn_unused_result));
 
 /* True when a password is configured. */
 bool sn_server_has_password(const struct sn_server *s);
@@ -120,12 +120,9 @@ void sn_server_kill_client(struct sn_server *s, struct sn_client *c);
  * already there, -1 over SN_CLIENT_SUBS_MAX / SN_CLIENT_SUB_BYTES_MAX.
  */
 int sn_client_sub_add(struct sn_client *c, bool pattern, const char *name, size_t len)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Remove one; returns 1 if it was there. */
 int sn_client_sub_remove(struct sn_client *c, bool pattern, const char *name, size_t len);
-
-/* Monotonic milliseconds. */
-int64_t sn_server_now_ms(void);
 
 #endif

@@ -558,11 +558,13 @@ static void sub_is_master_down(struct req *r)
 	long long port, epoch;
 	if (!parse_ll(r->argv[3], &port) || !parse_ll(r->argv[4], &epoch) || port <= 0 ||
 	    port > 65535 || epoch < 0) {
+		r->d->vote_request_rejected++;
 		sn_resp_error(r->out, "ERR value is not an integer or out of range");
 		return;
 	}
 	bool is_star = strcmp(r->argv[5], "*") == 0;
 	if (strlen(r->argv[2]) >= QU_HOST_MAX || (!is_star && strlen(r->argv[5]) != QU_RUNID_LEN)) {
+		r->d->vote_request_rejected++;
 		sn_resp_error(r->out, "ERR Invalid address or runid");
 		return;
 	}

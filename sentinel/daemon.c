@@ -98,27 +98,20 @@ static void exec_node_del(struct sn_daemon *d, uint32_t node)
 	memset(c, 0, sizeof(*c));
 }
 
+/* The core rendered the hello's state fields; we add our address as seen on that link. */
 static void exec_hello(struct sn_daemon *d, const struct qu_action *a)
 {
-	const struct qu_group *g = qu_group_at(d->core, a->group);
-	if (g == NULL)
-		return;
-	struct qu_hello h;
-	memset(&h, 0, sizeof(h));
+	char ip[QU_HOST_MAX];
 	if (d->live.announce_ip[0] != '\0')
-		snprintf(h.watcher.host, sizeof(h.watcher.host), "%s", d->live.announce_ip);
+		snprintf(ip, sizeof(ip), "%s", d->live.announce_ip);
 	else
-		sn_links_local_ip(&d->links, a->node, h.watcher.host, sizeof(h.watcher.host));
-	if (h.watcher.host[0] == '\0')
+		sn_links_local_ip(&d->links, a->node, ip, sizeof(ip));
+	if (ip[0] == '\0')
 		return; /* not connected: the core retries on a later tick */
-	h.watcher.port = d->live.announce_port != 0 ? d->live.announce_port : d->conf.port;
-	snprintf(h.runid, sizeof(h.runid), "%s", qu_myid(d->core));
-	h.current_epoch = qu_current_epoch(d->core);
-	snprintf(h.name, sizeof(h.name), "%s", g->conf.name);
-	h.primary = g->conf.addr;
-	h.config_epoch = g->config_epoch;
-	char payload[QU_TEXT_MAX];
-	if (qu_wire_hello_format(&h, payload, sizeof(payload)) < 0)
+	unsigned port = d->live.announce_port != 0 ? d->live.announce_port : d->conf.port;
+	char payload[QU_TEXT_MAX + QU_HOST_MAX + 16];
+	int n = snprintf(payload, sizeof(payload), "%s,%u,%s", ip, port, a->text);
+	if (n < 0 || (size_t)n >= sizeof(payload))
 		return;
 	/* A failed send is retried: the core re-sends until a publish is acknowledged. The tag
 	 * tells which group's hello a watcher acknowledged. */
@@ -502,7 +495,8 @@ static int load_state(struct sn_daemon *d, struct sn_state *st, struct sn_err *e
 	return rc;
 }
 
-static int init_core(struct sn_daemon *d, const struct sn_state *st, struct sn_err *err)
+static int init_core(struct sn_daemon *d, const struct sn_state *st,
+		     const struct sn_effective *eff, struct sn_err *err)
 {
 	struct qu_params p;
 	memset(&p, 0, sizeof(p));
@@ -518,7 +512,7 @@ static int init_core(struct sn_daemon *d, const struct sn_state *st, struct sn_e
 		sn_err_set(err, "cannot generate an id: %s", strerror(errno));
 		return -EIO;
 	}
-	p.current_epoch = st->current_epoch;
+	p.current_epoch = eff->current_epoch; /* never behind an epoch recorded in the file */
 	d->core_mem = calloc(1, qu_core_size(&p.limits));
 	d->cache = calloc(p.limits.nodes_max, sizeof(*d->cache));
 	if (d->core_mem == NULL || d->cache == NULL) {
@@ -558,10 +552,27 @@ static int restore_groups(struct sn_daemon *d, const struct sn_effective *eff, s
 			sn_err_set(err, "primary \"%s\": bad config epoch", e->conf.name);
 			return -EINVAL;
 		}
+		/* Our vote binds us across restarts: failing to restore it must stop the start. */
+		if (e->leader[0] != '\0') {
+			struct qu_admin v = {.op = QU_ADMIN_VOTE, .group = g, .quiet = true};
+			v.str = e->leader;
+			v.num = e->leader_epoch > INT64_MAX ? INT64_MAX : (int64_t)e->leader_epoch;
+			if (admin(d, &v) != QU_OK) {
+				sn_err_set(err, "primary \"%s\": bad vote", e->conf.name);
+				return -EINVAL;
+			}
+		}
 		for (size_t r = 0; r < e->replica_count; r++) {
 			struct qu_admin kr = {.op = QU_ADMIN_KNOWN_REPLICA, .group = g, .quiet = true};
 			kr.addr = e->replicas[r];
 			if (admin(d, &kr) == QU_EFULL)
+				break;
+		}
+		for (size_t p = 0; p < e->peer_count; p++) {
+			struct qu_admin kp = {.op = QU_ADMIN_KNOWN_PEER, .group = g, .quiet = true};
+			kp.addr = e->peers[p].addr;
+			kp.str = e->peers[p].runid;
+			if (admin(d, &kp) == QU_EFULL)
 				break;
 		}
 	}
@@ -645,7 +656,7 @@ int sn_daemon_init(struct sn_daemon *d, struct ev_loop *loop, const char *conf_p
 		sn_state_apply_globals(&st, &d->live);
 	}
 	if (rc == 0)
-		rc = init_core(d, &st, err);
+		rc = init_core(d, &st, &eff, err);
 	if (rc == 0)
 		rc = start_io(d, err);
 	if (rc == 0)

@@ -61,6 +61,7 @@ struct sn_daemon {
 	uint64_t hello_received;       /* gossip counters */
 	uint64_t hello_rejected;       /* malformed, or naming a primary we do not monitor */
 	uint64_t vote_reply_rejected;  /* malformed IS-MASTER-DOWN-BY-ADDR replies from peers */
+	uint64_t vote_request_rejected;/* malformed IS-MASTER-DOWN-BY-ADDR requests */
 	struct {
 		bool valid;                /* set by the VOTE_REPLY action of the last request */
 		bool down;

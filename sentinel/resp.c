@@ -16,6 +16,7 @@
 
 #define BUF_MIN_CAP 64u
 #define COMPACT_MIN_BYTES 4096u
+#define READER_KEEP_BYTES (64u * 1024u)
 
 static void oom(void)
 {
@@ -67,6 +68,9 @@ void sn_buf_append_str(struct sn_buf *b, const char *s)
 {
 	sn_buf_append(b, s, strlen(s));
 }
+
+static void buf_vprintf(struct sn_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(__printf__, 2, 0)));
 
 static void buf_vprintf(struct sn_buf *b, const char *fmt, va_list ap)
 {
@@ -442,10 +446,10 @@ static void rp_free_object(void *obj)
 struct sn_resp_limits sn_resp_limits_default(void)
 {
 	struct sn_resp_limits l = {
-		.args_max = SN_RESP_ARGS_MAX,
-		.bulk_max_bytes = SN_RESP_BULK_MAX_BYTES,
-		.inline_max_bytes = SN_RESP_INLINE_MAX_BYTES,
-		.request_max_bytes = SN_RESP_REQUEST_MAX_BYTES,
+	    .args_max = SN_RESP_ARGS_MAX,
+	    .bulk_max_bytes = SN_RESP_BULK_MAX_BYTES,
+	    .inline_max_bytes = SN_RESP_INLINE_MAX_BYTES,
+	    .request_max_bytes = SN_RESP_REQUEST_MAX_BYTES,
 	};
 	return l;
 }
@@ -501,7 +505,8 @@ size_t sn_reqparser_pending(const struct sn_reqparser *p)
 	return p->in.len - p->pos + p->req_bytes;
 }
 
-static int fail(struct sn_reqparser *p, const char *fmt, ...) __attribute__((format(__printf__, 2, 3)));
+static int fail(struct sn_reqparser *p, const char *fmt, ...)
+    __attribute__((format(__printf__, 2, 3)));
 
 static int fail(struct sn_reqparser *p, const char *fmt, ...)
 {
@@ -665,6 +670,7 @@ static int step_bulk_crlf(struct sn_reqparser *p)
 static int take_request(struct sn_reqparser *p, struct sn_req *req)
 {
 	void *obj = NULL;
+	size_t bytes = p->req_bytes;
 	p->req_bytes = 0;
 	if (redisReaderGetReply(p->reader, &obj) != REDIS_OK || obj == NULL) {
 		/* Unreachable with canonical input; report rather than crash. */
@@ -673,6 +679,14 @@ static int take_request(struct sn_reqparser *p, struct sn_req *req)
 	struct sn_req *r = obj;
 	*req = *r;
 	free(r);
+	if (bytes > READER_KEEP_BYTES) {
+		/* The reader keeps its grown buffer until the next feed: an idle client that sent
+		 * one big request would hold it. Start afresh (the reader is empty now). */
+		redisReaderFree(p->reader);
+		p->reader = redisReaderCreateWithFunctions(&p->fns);
+		if (p->reader == NULL)
+			oom();
+	}
 	for (int i = 0; i < req->argc; i++) {
 		if (req->argv[i] == NULL) {
 			sn_req_free(req);
@@ -723,8 +737,12 @@ static size_t token_dquoted(const char *s, size_t len, size_t i, struct sn_buf *
 			i += 4;
 		} else if (c == '\\' && at(s, len, i + 1) != '\0') {
 			char e = s[i + 1];
-			char out = e == 'n' ? '\n' : e == 'r' ? '\r' : e == 't' ? '\t' : e == 'b' ? '\b'
-				 : e == 'a' ? '\a' : e;
+			char out = e == 'n'   ? '\n'
+			           : e == 'r' ? '\r'
+			           : e == 't' ? '\t'
+			           : e == 'b' ? '\b'
+			           : e == 'a' ? '\a'
+			                      : e;
 			sn_buf_append(tok, &out, 1);
 			i += 2;
 		} else if (c == '"') {
@@ -847,7 +865,8 @@ static int step_inline(struct sn_reqparser *p, struct sn_req *req)
 {
 	const char *start = p->in.data + p->pos;
 	size_t avail = p->in.len - p->pos;
-	size_t scan = avail < p->limits.inline_max_bytes + 1 ? avail : p->limits.inline_max_bytes + 1;
+	size_t scan =
+	    avail < p->limits.inline_max_bytes + 1 ? avail : p->limits.inline_max_bytes + 1;
 	const char *nl = memchr(start, '\n', c_string_len(start, scan));
 	if (nl == NULL) {
 		if (avail > p->limits.inline_max_bytes)

@@ -37,7 +37,8 @@ void sn_buf_append(struct sn_buf *b, const void *data, size_t len);
 void sn_buf_append_str(struct sn_buf *b, const char *s);
 
 /* Append printf-formatted text (no NUL is counted in len, one is kept after it). */
-void sn_buf_printf(struct sn_buf *b, const char *fmt, ...) __attribute__((format(__printf__, 2, 3)));
+void sn_buf_printf(struct sn_buf *b, const char *fmt, ...)
+    __attribute__((format(__printf__, 2, 3)));
 
 /* Drop the first n bytes (n <= len). */
 void sn_buf_consume(struct sn_buf *b, size_t n);
@@ -57,7 +58,7 @@ void sn_resp_status(struct sn_buf *b, const char *text);
  * CR and LF become spaces, as Redis's addReplyErrorFormat does. */
 void sn_resp_error(struct sn_buf *b, const char *text);
 void sn_resp_error_fmt(struct sn_buf *b, const char *fmt, ...)
-	__attribute__((format(__printf__, 2, 3)));
+    __attribute__((format(__printf__, 2, 3)));
 
 /* ":v\r\n" */
 void sn_resp_int(struct sn_buf *b, long long v);
@@ -65,7 +66,8 @@ void sn_resp_int(struct sn_buf *b, long long v);
 /* "$len\r\n<bytes>\r\n" (binary safe). */
 void sn_resp_bulk(struct sn_buf *b, const void *s, size_t len);
 void sn_resp_bulk_str(struct sn_buf *b, const char *s);
-void sn_resp_bulk_fmt(struct sn_buf *b, const char *fmt, ...) __attribute__((format(__printf__, 2, 3)));
+void sn_resp_bulk_fmt(struct sn_buf *b, const char *fmt, ...)
+    __attribute__((format(__printf__, 2, 3)));
 
 /* RESP3 verbatim "=len\r\ntxt:<text>\r\n"; a plain bulk string in RESP2 (CLIENT LIST/INFO). */
 void sn_resp_verbatim(struct sn_buf *b, int proto, const char *s, size_t len);
@@ -92,9 +94,9 @@ void sn_resp_push(struct sn_buf *b, int proto, size_t n);
  * Request parser.
  */
 
-#define SN_RESP_ARGS_MAX 1024u                   /* arguments per request */
-#define SN_RESP_BULK_MAX_BYTES (1024u * 1024u)   /* one argument */
-#define SN_RESP_INLINE_MAX_BYTES (64u * 1024u)   /* inline line, and a *N / $N header line */
+#define SN_RESP_ARGS_MAX 1024u                         /* arguments per request */
+#define SN_RESP_BULK_MAX_BYTES (1024u * 1024u)         /* one argument */
+#define SN_RESP_INLINE_MAX_BYTES (64u * 1024u)         /* inline line, and a *N / $N header line */
 #define SN_RESP_REQUEST_MAX_BYTES (2u * 1024u * 1024u) /* one whole request, headers included */
 /* Redis's stricter caps before AUTH (networking.c): <= 10 arguments, bulks <= 16 KiB. */
 #define SN_RESP_UNAUTH_ARGS_MAX 10u
@@ -115,12 +117,12 @@ struct sn_req {
 };
 
 enum sn_reqparser_state {
-	SN_RP_IDLE = 0,    /* between requests */
-	SN_RP_MB_COUNT,    /* inside "*N\r\n" */
-	SN_RP_BULK_LEN,    /* inside "$N\r\n" */
-	SN_RP_BULK_BODY,   /* inside a bulk payload */
-	SN_RP_BULK_CRLF,   /* skipping the 2 bytes after a payload */
-	SN_RP_ERROR,       /* a protocol error was reported; stays here */
+	SN_RP_IDLE = 0,  /* between requests */
+	SN_RP_MB_COUNT,  /* inside "*N\r\n" */
+	SN_RP_BULK_LEN,  /* inside "$N\r\n" */
+	SN_RP_BULK_BODY, /* inside a bulk payload */
+	SN_RP_BULK_CRLF, /* skipping the 2 bytes after a payload */
+	SN_RP_ERROR,     /* a protocol error was reported; stays here */
 };
 
 struct sn_reqparser {
@@ -130,12 +132,12 @@ struct sn_reqparser {
 	enum sn_reqparser_state state;
 	redisReplyObjectFunctions fns; /* per parser: the reader keeps a pointer to it */
 	redisReader *reader;
-	struct sn_buf in;  /* bytes fed but not yet handed to the reader or split */
-	size_t pos;        /* first unconsumed byte of `in` */
+	struct sn_buf in; /* bytes fed but not yet handed to the reader or split */
+	size_t pos;       /* first unconsumed byte of `in` */
 	uint32_t elems_left;
 	size_t bulk_left;
 	size_t crlf_left;
-	size_t req_bytes;  /* bytes of the current multibulk request so far */
+	size_t req_bytes; /* bytes of the current multibulk request so far */
 	char err[128];
 };
 
@@ -162,7 +164,8 @@ void sn_reqparser_feed(struct sn_reqparser *p, const char *data, size_t len);
  * returns -1 again. Memory use stays below about twice limits.request_max_bytes plus
  * limits.inline_max_bytes plus one feed().
  */
-int sn_reqparser_next(struct sn_reqparser *p, struct sn_req *req) __attribute__((warn_unused_result));
+int sn_reqparser_next(struct sn_reqparser *p, struct sn_req *req)
+    __attribute__((warn_unused_result));
 
 /* The last protocol error ("" if none). */
 const char *sn_reqparser_error(const struct sn_reqparser *p);

@@ -22,10 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cmd.h"
 #include "log.h"
 
-#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 #define READ_CHUNK_BYTES 16384u
 #define ACCEPTS_PER_CALL 32
@@ -35,13 +36,6 @@
 
 static void client_on_read(struct ev_loop *loop, ev_io *w, int revents);
 static void client_on_write(struct ev_loop *loop, ev_io *w, int revents);
-
-int64_t sn_server_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct sn_buf *sn_client_out(struct sn_client *c)
 {
@@ -69,7 +63,7 @@ bool sn_server_has_password(const struct sn_server *s)
 }
 
 int sn_server_check_auth(const struct sn_server *s, const char *user, size_t ulen, const char *pass,
-			 size_t plen)
+                         size_t plen)
 {
 	if (user != NULL && (ulen != 7 || memcmp(user, "default", 7) != 0))
 		return -1;
@@ -130,8 +124,9 @@ static uint16_t sockaddr_port(const struct sockaddr_storage *ss)
 /* Open one listening socket on host (a literal). Returns the fd or -errno with err set. */
 static int listen_on(const char *host, uint16_t port, uint16_t *bound_port, struct sn_err *err)
 {
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV};
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+	                         .ai_socktype = SOCK_STREAM,
+	                         .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV};
 	struct addrinfo *ai = NULL;
 	char portstr[8];
 	snprintf(portstr, sizeof(portstr), "%u", (unsigned)port);
@@ -184,7 +179,7 @@ static int add_listener(struct sn_server *s, const char *host, bool optional, st
 	l->fd = fd;
 	l->srv = s;
 	snprintf(l->addr, sizeof(l->addr), strchr(host, ':') != NULL ? "[%s]:%u" : "%s:%u", host,
-		 (unsigned)bound);
+	         (unsigned)bound);
 	/* Port 0: every further bind reuses the ephemeral port the first one got. */
 	s->port = bound;
 	ev_io_init(&l->io, listener_on_accept, fd, EV_READ);
@@ -328,7 +323,7 @@ static void client_accept(struct sn_server *s, int fd, const struct sockaddr_sto
 		snprintf(c->laddr, sizeof(c->laddr), "?:0");
 	sn_reqparser_init(&c->parser, NULL);
 	sn_buf_init(&c->out);
-	c->created_ms = c->last_ms = sn_server_now_ms();
+	c->created_ms = c->last_ms = sn_clock_now_ms();
 	snprintf(c->last_cmd, sizeof(c->last_cmd), "NULL");
 	ev_io_init(&c->read_io, client_on_read, fd, EV_READ);
 	ev_io_init(&c->write_io, client_on_write, fd, EV_WRITE);
@@ -407,8 +402,8 @@ static int client_flush(struct sn_server *s, struct sn_client *c)
 {
 	/* Bounded by the bytes buffered: each pass writes some or stops. */
 	while (c->out_sent < c->out.len) {
-		ssize_t n = send(c->fd, c->out.data + c->out_sent, c->out.len - c->out_sent,
-				 MSG_NOSIGNAL);
+		ssize_t n =
+		    send(c->fd, c->out.data + c->out_sent, c->out.len - c->out_sent, MSG_NOSIGNAL);
 		if (n > 0) {
 			c->out_sent += (size_t)n;
 			s->stats.net_output_bytes += (uint64_t)n;
@@ -443,7 +438,7 @@ static int client_flush(struct sn_server *s, struct sn_client *c)
 /* ---- clients: requests ------------------------------------------------------------------- */
 
 static void run_command(struct sn_server *s, struct sn_client *c, const struct sn_cmd *cmd,
-			const struct sn_req *req)
+                        const struct sn_req *req)
 {
 	/* Order as Redis's processCommand: lookup and arity (done), then auth, then the RESP2
 	 * pub/sub context. */
@@ -452,10 +447,11 @@ static void run_command(struct sn_server *s, struct sn_client *c, const struct s
 		return;
 	}
 	if (c->proto == 2 && c->sub_count > 0 && !(cmd->flags & SN_CMD_PUBSUB_CTX)) {
-		sn_resp_error_fmt(&c->out,
-				  "ERR Can't execute '%s': only (P|S)SUBSCRIBE / "
-				  "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-				  cmd->fullname);
+		sn_resp_error_fmt(
+		    &c->out,
+		    "ERR Can't execute '%s': only (P|S)SUBSCRIBE / "
+		    "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+		    cmd->fullname);
 		return;
 	}
 	c->argv_mem = 0;
@@ -484,7 +480,7 @@ static void client_dispatch(struct sn_server *s, struct sn_client *c, const stru
 		return;
 	if (c->out.len > before && c->out.data[before] == '-')
 		s->stats.error_replies++;
-	c->last_ms = sn_server_now_ms();
+	c->last_ms = sn_clock_now_ms();
 	if (client_out_pending(c) > s->stats.recent_max_output_bytes)
 		s->stats.recent_max_output_bytes = client_out_pending(c);
 	if (client_over_limits(c, c->last_ms))
@@ -555,7 +551,7 @@ static void client_on_read(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	s->stats.net_input_bytes += (uint64_t)n;
 	s->stats.reads_processed++;
-	c->last_ms = sn_server_now_ms();
+	c->last_ms = sn_clock_now_ms();
 	sn_reqparser_feed(&c->parser, buf, (size_t)n);
 	size_t pending = sn_reqparser_pending(&c->parser);
 	if (pending > s->stats.recent_max_input_bytes)
@@ -643,7 +639,7 @@ int sn_client_sub_remove(struct sn_client *c, bool pattern, const char *name, si
 /* Append this event to c: "message" if subscribed to channel, then one "pmessage" per
  * matching pattern (Redis serves channel subscribers before patterns). Returns the count. */
 static int deliver(struct sn_client *c, const char *channel, size_t clen, const char *payload,
-		   size_t len)
+                   size_t len)
 {
 	int n = 0;
 	if (c->channel_count > 0 && sub_find(c, false, channel, clen) >= 0) {
@@ -672,7 +668,7 @@ void sn_server_publish(struct sn_server *s, const char *channel, const char *pay
 	if (!s->running || s->pubsub_client_count == 0)
 		return;
 	size_t clen = strlen(channel);
-	int64_t now_ms = sn_server_now_ms();
+	int64_t now_ms = sn_clock_now_ms();
 	struct sn_client *next;
 	for (struct sn_client *c = s->clients; c != NULL; c = next) {
 		next = c->next; /* c may be closed below */
@@ -693,7 +689,7 @@ static void track_metrics(struct sn_server *s, int64_t now_ms)
 {
 	struct sn_server_inst *in = &s->inst;
 	uint64_t cur[3] = {s->stats.commands_processed, s->stats.net_input_bytes,
-			   s->stats.net_output_bytes};
+	                   s->stats.net_output_bytes};
 	int64_t dt_ms = now_ms - in->last_ms;
 	for (int m = 0; m < 3; m++) {
 		uint64_t delta = cur[m] - in->last_value[m];
@@ -709,7 +705,7 @@ static void server_on_cron(struct ev_loop *loop, ev_timer *w, int revents)
 	struct sn_server *s = container_of(w, struct sn_server, cron);
 	(void)loop;
 	(void)revents;
-	track_metrics(s, sn_server_now_ms());
+	track_metrics(s, sn_clock_now_ms());
 	if (s->listeners_paused)
 		pause_listeners(s, false);
 }
@@ -727,7 +723,8 @@ static void make_run_id(char out[SN_SERVER_RUNID_LEN + 1])
 	}
 	if (got < sizeof(raw)) {
 		/* No entropy source: the run_id only needs to differ between runs. */
-		uint64_t x = (uint64_t)sn_server_now_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL);
+		uint64_t x =
+		    (uint64_t)sn_clock_now_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL);
 		for (size_t i = 0; i < sizeof(raw); i++) {
 			x = x * 6364136223846793005ull + 1442695040888963407ull;
 			raw[i] = (unsigned char)(x >> 56);
@@ -742,7 +739,8 @@ static uint32_t clamp_maxclients(uint32_t want)
 {
 	struct rlimit rl;
 	rlim_t need = (rlim_t)want + RESERVED_FDS;
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= need)
 		return want;
 	struct rlimit nr = {.rlim_cur = need, .rlim_max = rl.rlim_max};
 	if (rl.rlim_max != RLIM_INFINITY && nr.rlim_cur > rl.rlim_max)
@@ -780,11 +778,11 @@ static void wipe_secrets(struct sn_server *s)
 }
 
 static int open_listeners(struct sn_server *s, const struct sn_server_conf *conf,
-			  struct sn_err *err)
+                          struct sn_err *err)
 {
 	if (conf->bind_count > SN_SERVER_BINDS_MAX) {
 		sn_err_set(err, "too many bind addresses (%zu > %d)", conf->bind_count,
-			   SN_SERVER_BINDS_MAX);
+		           SN_SERVER_BINDS_MAX);
 		return -EINVAL;
 	}
 	if (conf->bind_count == 0) {
@@ -800,7 +798,7 @@ static int open_listeners(struct sn_server *s, const struct sn_server_conf *conf
 }
 
 int sn_server_start(struct sn_server *s, struct ev_loop *loop, const struct sn_server_conf *conf,
-		    const struct sn_server_hooks *hooks, struct sn_err *err)
+                    const struct sn_server_hooks *hooks, struct sn_err *err)
 {
 	memset(s, 0, sizeof(*s));
 	s->loop = loop;
@@ -808,7 +806,7 @@ int sn_server_start(struct sn_server *s, struct ev_loop *loop, const struct sn_s
 		s->hooks = *hooks;
 	s->port = conf->port;
 	s->maxclients = clamp_maxclients(conf->maxclients != 0 ? conf->maxclients
-							       : SN_SERVER_MAXCLIENTS_DEFAULT);
+	                                                       : SN_SERVER_MAXCLIENTS_DEFAULT);
 	if (conf->requirepass != NULL && conf->requirepass[0] != '\0') {
 		s->requirepass = dup_or_null(conf->requirepass);
 		s->requirepass_len = strlen(conf->requirepass);
@@ -817,7 +815,7 @@ int sn_server_start(struct sn_server *s, struct ev_loop *loop, const struct sn_s
 	if (conf->myid != NULL)
 		snprintf(s->myid, sizeof(s->myid), "%s", conf->myid);
 	make_run_id(s->run_id);
-	s->started_ms = sn_server_now_ms();
+	s->started_ms = sn_clock_now_ms();
 	s->started_unix_s = (int64_t)time(NULL);
 	s->inst.last_ms = s->started_ms;
 	int rc = open_listeners(s, conf, err);
@@ -826,7 +824,8 @@ int sn_server_start(struct sn_server *s, struct ev_loop *loop, const struct sn_s
 		wipe_secrets(s);
 		return rc;
 	}
-	ev_timer_init(&s->cron, server_on_cron, SN_SERVER_CRON_MS / 1000.0, SN_SERVER_CRON_MS / 1000.0);
+	ev_timer_init(&s->cron, server_on_cron, SN_SERVER_CRON_MS / 1000.0,
+	              SN_SERVER_CRON_MS / 1000.0);
 	ev_timer_start(loop, &s->cron);
 	s->running = true;
 	return 0;

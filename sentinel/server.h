@@ -40,11 +40,11 @@
 struct sn_server_conf {
 	const char (*binds)[QU_HOST_MAX]; /* IPv4/IPv6 literals; bind_count 0 = 0.0.0.0 and :: */
 	size_t bind_count;
-	uint16_t port;              /* 0 = ephemeral (tests): see sn_server_port() */
-	const char *requirepass;    /* NULL or "" = no password (user "default" is nopass) */
-	uint32_t maxclients;        /* 0 = SN_SERVER_MAXCLIENTS_DEFAULT */
-	const char *config_path;    /* shown in INFO server config_file; may be NULL */
-	const char *myid;           /* 40-hex sentinel id (kept for the hooks' use); may be NULL */
+	uint16_t port;           /* 0 = ephemeral (tests): see sn_server_port() */
+	const char *requirepass; /* NULL or "" = no password (user "default" is nopass) */
+	uint32_t maxclients;     /* 0 = SN_SERVER_MAXCLIENTS_DEFAULT */
+	const char *config_path; /* shown in INFO server config_file; may be NULL */
+	const char *myid;        /* 40-hex sentinel id (kept for the hooks' use); may be NULL */
 };
 
 struct sn_client; /* opaque outside server.c and cmd.c */
@@ -58,7 +58,8 @@ struct sn_server_hooks {
 	void (*role)(void *ctx, struct sn_client *c);
 	/* Append the "# Sentinel\r\n..." INFO section (CRLF line ends, no trailing blank line). */
 	void (*info_sentinel)(void *ctx, struct sn_buf *out);
-	/* PUBLISH __sentinel__:hello <payload>: returns 0 if processed. The reply is :1 either way. */
+	/* PUBLISH __sentinel__:hello <payload>: returns 0 if processed. The reply is :1 either way.
+	 */
 	int (*hello)(void *ctx, const char *payload, size_t len);
 	/* SHUTDOWN: stop the daemon cleanly (may call sn_server_stop()). No reply is sent. */
 	void (*shutdown)(void *ctx);
@@ -99,21 +100,21 @@ struct sn_server {
 	struct sn_server_hooks hooks;
 	uint16_t port;
 	uint32_t maxclients;
-	char *requirepass;       /* heap copy, wiped on stop; NULL = none */
+	char *requirepass; /* heap copy, wiped on stop; NULL = none */
 	size_t requirepass_len;
 	char *config_path;
 	char myid[SN_SERVER_RUNID_LEN + 1];
 	char run_id[SN_SERVER_RUNID_LEN + 1];
 	struct sn_listener listeners[SN_SERVER_LISTENERS_MAX];
 	size_t listener_count;
-	bool listeners_paused;   /* accept() hit EMFILE: retried by the cron */
+	bool listeners_paused; /* accept() hit EMFILE: retried by the cron */
 	ev_timer cron;
 	struct sn_client *clients; /* doubly linked, newest first */
 	struct sn_client *current; /* the client whose requests are being run, or NULL */
 	uint32_t client_count;
 	uint32_t pubsub_client_count;
 	uint64_t next_client_id;
-	int64_t started_ms;      /* monotonic */
+	int64_t started_ms; /* monotonic */
 	int64_t started_unix_s;
 	struct sn_server_stats stats;
 	struct sn_server_inst inst;
@@ -128,8 +129,8 @@ struct sn_server {
  * nothing stays open.
  */
 int sn_server_start(struct sn_server *s, struct ev_loop *loop, const struct sn_server_conf *conf,
-		    const struct sn_server_hooks *hooks, struct sn_err *err)
-	__attribute__((warn_unused_result));
+                    const struct sn_server_hooks *hooks, struct sn_err *err)
+    __attribute__((warn_unused_result));
 
 /*
  * Close the listeners and every client, stop the cron, wipe the password. Safe to call twice,

@@ -18,7 +18,7 @@
 #include "state_internal.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define TOKENS_MAX 5   /* keyword + the 4 fields of "monitor" */
+#define TOKENS_MAX 5   /* keyword + the 4 fields of "monitor" and "known-sentinel" */
 #define TOKEN_MAX 1024 /* decoded bytes of one field, incl. NUL */
 #define SHOWN_MAX 48   /* bytes of a field echoed in an error message */
 #define HEADER "# vigil state file: written by vigil, do not edit while it runs\n"
@@ -122,6 +122,12 @@ bool sn_state_setting_equal(const struct qu_group_conf *a, const struct qu_group
 bool sn_state_addr_equal(const struct qu_addr *a, const struct qu_addr *b)
 {
 	return a->port == b->port && strcmp(a->host, b->host) == 0;
+}
+
+bool sn_state_is_runid(const char *s)
+{
+	return strnlen(s, QU_RUNID_LEN + 1) == QU_RUNID_LEN &&
+	       strspn(s, "0123456789abcdefABCDEF") == QU_RUNID_LEN;
 }
 
 /* The config file's rule (conf.c): Sentinel takes hostnames only with resolve-hostnames. */
@@ -264,9 +270,21 @@ static void encode_group(struct buf *b, const struct sn_state_group *g)
 		put_u64(b, g->config_epoch);
 		buf_put(b, "\n", 1);
 	}
+	if (g->has_leader) {
+		put_record(b, "leader-epoch", g->name);
+		put_token(b, g->leader, false);
+		put_u64(b, g->leader_epoch);
+		buf_put(b, "\n", 1);
+	}
 	for (size_t i = 0; i < g->replica_count; i++) {
 		put_record(b, "known-replica", g->name);
 		put_addr(b, &g->replicas[i]);
+		buf_put(b, "\n", 1);
+	}
+	for (size_t i = 0; i < g->peer_count; i++) {
+		put_record(b, "known-sentinel", g->name);
+		put_addr(b, &g->peers[i].addr);
+		put_token(b, g->peers[i].runid, false);
 		buf_put(b, "\n", 1);
 	}
 }
@@ -613,7 +631,7 @@ static int rec_myid(struct dec *d, const struct token *a)
 {
 	if (d->st->has_myid)
 		return dec_fail(d, "duplicate record");
-	if (a[0].len != QU_RUNID_LEN || strspn(a[0].s, "0123456789abcdefABCDEF") != QU_RUNID_LEN)
+	if (a[0].len != QU_RUNID_LEN || !sn_state_is_runid(a[0].s))
 		return dec_fail(d, "must be %d hex digits", QU_RUNID_LEN);
 	memcpy(d->st->myid, a[0].s, QU_RUNID_LEN + 1);
 	d->st->has_myid = true;
@@ -681,7 +699,7 @@ static int rec_remove(struct dec *d, const struct token *a)
 	if (g->remove)
 		return dec_fail(d, "duplicate record");
 	if (g->monitor || g->set_mask != 0 || g->has_address || g->has_config_epoch ||
-	    g->replica_count != 0)
+	    g->has_leader || g->replica_count != 0 || g->peer_count != 0)
 		return dec_fail(d, "a removed group cannot have other records");
 	g->remove = true;
 	return 0;
@@ -754,6 +772,52 @@ static int rec_known_replica(struct dec *d, const struct token *a)
 	return 0;
 }
 
+/* "*" stands for a vote whose candidate was no valid id: the epoch still binds us. */
+static int rec_leader_epoch(struct dec *d, const struct token *a)
+{
+	struct sn_state_group *g;
+	char buf[SHOWN_MAX];
+	if (dec_live_group(d, &a[0], &g) != 0)
+		return -EINVAL;
+	if (g->has_leader)
+		return dec_fail(d, "duplicate record");
+	if (strcmp(a[1].s, "*") != 0 && (a[1].len != QU_RUNID_LEN || !sn_state_is_runid(a[1].s)))
+		return dec_fail(d, "leader \"%s\" is neither %d hex digits nor \"*\"",
+		                shown(a[1].s, buf), QU_RUNID_LEN);
+	if (dec_num(d, "epoch", &a[2], 0, INT64_MAX, &g->leader_epoch) != 0)
+		return -EINVAL;
+	memcpy(g->leader, a[1].s, a[1].len + 1);
+	g->has_leader = true;
+	return 0;
+}
+
+static int rec_known_sentinel(struct dec *d, const struct token *a)
+{
+	struct sn_state_group *g;
+	struct sn_state_peer peer;
+	char buf[SHOWN_MAX];
+	if (dec_live_group(d, &a[0], &g) != 0 || dec_addr(d, &a[1], &a[2], &peer.addr) != 0)
+		return -EINVAL;
+	if (a[3].len != QU_RUNID_LEN || !sn_state_is_runid(a[3].s))
+		return dec_fail(d, "runid \"%s\" is not %d hex digits", shown(a[3].s, buf),
+		                QU_RUNID_LEN);
+	memcpy(peer.runid, a[3].s, QU_RUNID_LEN + 1);
+	for (size_t i = 0; i < g->peer_count; i++) {
+		if (strcmp(g->peers[i].runid, peer.runid) == 0)
+			return dec_fail(d, "duplicate sentinel id");
+		if (sn_state_addr_equal(&g->peers[i].addr, &peer.addr))
+			return dec_fail(d, "duplicate sentinel address");
+	}
+	if (g->peer_count == QU_PEERS_MAX)
+		return dec_fail(d, "more than %d sentinels", QU_PEERS_MAX);
+	struct sn_state_peer *p = realloc(g->peers, (g->peer_count + 1) * sizeof(*p));
+	if (p == NULL)
+		return dec_nomem(d);
+	g->peers = p;
+	g->peers[g->peer_count++] = peer;
+	return 0;
+}
+
 static const struct record {
 	const char *keyword;
 	size_t fields;
@@ -770,7 +834,9 @@ static const struct record {
     {"set", 3, true, rec_set},
     {"address", 3, true, rec_address},
     {"config-epoch", 2, true, rec_config_epoch},
+    {"leader-epoch", 3, true, rec_leader_epoch},
     {"known-replica", 3, true, rec_known_replica},
+    {"known-sentinel", 4, true, rec_known_sentinel},
 };
 
 static int decode_line(struct dec *d, const char *p, const char *eol)
@@ -833,8 +899,10 @@ void sn_state_free(struct sn_state *st)
 {
 	if (st == NULL)
 		return;
-	for (size_t i = 0; i < st->group_count; i++)
+	for (size_t i = 0; i < st->group_count; i++) {
 		free(st->groups[i].replicas);
+		free(st->groups[i].peers);
+	}
 	free(st->groups);
 	memset(st, 0, sizeof(*st));
 }

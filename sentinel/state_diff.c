@@ -7,6 +7,7 @@
 #include "state.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,31 +35,63 @@ static void runtime_base(const struct sn_state_group *sg, struct qu_group_conf *
 	c->quorum = sg->monitor_quorum;
 }
 
+/* A malloc'd copy of count items of size bytes at src (NULL and 0 items when count is 0). */
+static int copy_items(void **dst, const void *src, size_t count, size_t size)
+{
+	*dst = NULL;
+	if (count == 0)
+		return 0;
+	*dst = malloc(count * size);
+	if (*dst == NULL)
+		return -ENOMEM;
+	memcpy(*dst, src, count * size);
+	return 0;
+}
+
 /* Add an effective group from base, with the state's records about it (sg may be NULL). */
 static int eff_add(struct sn_effective *eff, const struct qu_group_conf *base,
                    const struct sn_state_group *sg)
 {
-	struct sn_eff_group *e = &eff->groups[eff->group_count];
+	struct sn_eff_group *e = &eff->groups[eff->group_count++];
 	memset(e, 0, sizeof(*e));
 	e->conf = *base;
-	if (sg != NULL) {
-		for (int s = 0; s < (int)QU_SET_COUNT; s++)
-			if (sg->set_mask & (1u << s))
-				sn_state_setting_copy(&e->conf, &sg->set, (enum qu_setting)s);
-		if (sg->has_address)
-			e->conf.addr = sg->address;
-		e->runtime = sg->monitor;
-		e->config_epoch = sg->config_epoch;
+	if (sg == NULL)
+		return 0;
+	for (int s = 0; s < (int)QU_SET_COUNT; s++)
+		if (sg->set_mask & (1u << s))
+			sn_state_setting_copy(&e->conf, &sg->set, (enum qu_setting)s);
+	if (sg->has_address)
+		e->conf.addr = sg->address;
+	e->runtime = sg->monitor;
+	e->config_epoch = sg->config_epoch;
+	if (sg->has_leader) {
+		memcpy(e->leader, sg->leader, sizeof(e->leader));
+		e->leader_epoch = sg->leader_epoch;
 	}
-	if (sg != NULL && sg->replica_count > 0) {
-		e->replicas = malloc(sg->replica_count * sizeof(*e->replicas));
-		if (e->replicas == NULL)
-			return -ENOMEM;
-		memcpy(e->replicas, sg->replicas, sg->replica_count * sizeof(*e->replicas));
-		e->replica_count = sg->replica_count;
+	void *replicas = NULL;
+	void *peers = NULL;
+	int rc = copy_items(&replicas, sg->replicas, sg->replica_count, sizeof(*e->replicas));
+	if (rc == 0)
+		rc = copy_items(&peers, sg->peers, sg->peer_count, sizeof(*e->peers));
+	e->replicas = replicas; /* freed by sn_effective_free, even on error */
+	e->replica_count = replicas != NULL ? sg->replica_count : 0;
+	e->peers = peers;
+	e->peer_count = peers != NULL ? sg->peer_count : 0;
+	return rc;
+}
+
+/* The largest epoch the file mentions, of any group: the core must never start behind it. */
+static uint64_t max_epoch(const struct sn_state *st)
+{
+	uint64_t epoch = st->current_epoch;
+	for (size_t i = 0; i < st->group_count; i++) {
+		const struct sn_state_group *sg = &st->groups[i];
+		if (sg->has_config_epoch && sg->config_epoch > epoch)
+			epoch = sg->config_epoch;
+		if (sg->has_leader && sg->leader_epoch > epoch)
+			epoch = sg->leader_epoch;
 	}
-	eff->group_count++;
-	return 0;
+	return epoch;
 }
 
 static int apply_groups(const struct sn_conf *conf, const struct sn_state *st,
@@ -99,6 +132,7 @@ int sn_state_apply(const struct sn_conf *conf, const struct sn_state *st, struct
 	size_t cap = conf->group_count;
 	for (size_t i = 0; i < st->group_count; i++)
 		cap += st->groups[i].monitor;
+	out->current_epoch = max_epoch(st);
 	out->groups = calloc(cap != 0 ? cap : 1, sizeof(*out->groups));
 	int rc = out->groups != NULL ? apply_groups(conf, st, out, err) : -ENOMEM;
 	if (rc == -ENOMEM)
@@ -112,8 +146,10 @@ void sn_effective_free(struct sn_effective *eff)
 {
 	if (eff == NULL)
 		return;
-	for (size_t i = 0; eff->groups != NULL && i < eff->group_count; i++)
+	for (size_t i = 0; eff->groups != NULL && i < eff->group_count; i++) {
 		free(eff->groups[i].replicas);
+		free(eff->groups[i].peers);
+	}
 	free(eff->groups);
 	memset(eff, 0, sizeof(*eff));
 }
@@ -158,6 +194,56 @@ static int capture_replicas(const struct qu_core *core, const struct qu_group *g
 	return 0;
 }
 
+/*
+ * Our vote. Never drop it: a leader encode would refuse becomes "*" (the epoch still binds us),
+ * an epoch beyond QU_ADMIN_VOTE's int64_t becomes INT64_MAX (no IS-MASTER-DOWN-BY-ADDR can name
+ * a larger one, and our own elections start above current-epoch, which keeps the exact value).
+ */
+static void capture_vote(const struct qu_group *grp, struct sn_state_group *sg)
+{
+	if (grp->leader[0] == '\0')
+		return;
+	sg->has_leader = true;
+	const char *leader = sn_state_is_runid(grp->leader) ? grp->leader : "*";
+	snprintf(sg->leader, sizeof(sg->leader), "%s", leader);
+	sg->leader_epoch = grp->leader_epoch > INT64_MAX ? INT64_MAX : grp->leader_epoch;
+}
+
+/* Whether w may follow the peers captured so far: valid, and no runid or address twice. */
+static bool peer_is_writable(const struct sn_state_group *sg, const struct qu_watcher *w)
+{
+	size_t host_len = strnlen(w->addr.host, sizeof(w->addr.host));
+	if (!sn_state_is_runid(w->runid) || host_len == 0 || host_len >= sizeof(w->addr.host) ||
+	    w->addr.port == 0)
+		return false;
+	for (size_t i = 0; i < sg->peer_count; i++)
+		if (strcmp(sg->peers[i].runid, w->runid) == 0 ||
+		    sn_state_addr_equal(&sg->peers[i].addr, &w->addr))
+			return false;
+	return true;
+}
+
+static int capture_peers(const struct qu_core *core, const struct qu_group *grp,
+                         struct sn_state_group *sg)
+{
+	uint32_t n = grp->peer_count < QU_PEERS_MAX ? grp->peer_count : QU_PEERS_MAX;
+	if (n == 0)
+		return 0;
+	sg->peers = malloc(n * sizeof(*sg->peers));
+	if (sg->peers == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct qu_watcher *w = qu_watcher_at(core, grp->peers[i].watcher);
+		if (w == NULL || !peer_is_writable(sg, w))
+			continue;
+		struct sn_state_peer *p = &sg->peers[sg->peer_count++];
+		memset(p, 0, sizeof(*p));
+		p->addr = w->addr;
+		memcpy(p->runid, w->runid, sizeof(p->runid));
+	}
+	return 0;
+}
+
 static int capture_group(const struct qu_core *core, const struct sn_conf *conf,
                          const struct qu_group *grp, struct sn_state_group *sg)
 {
@@ -182,7 +268,9 @@ static int capture_group(const struct qu_core *core, const struct sn_conf *conf,
 	}
 	sg->has_config_epoch = true;
 	sg->config_epoch = grp->config_epoch;
-	return capture_replicas(core, grp, sg);
+	capture_vote(grp, sg);
+	int rc = capture_replicas(core, grp, sg);
+	return rc != 0 ? rc : capture_peers(core, grp, sg);
 }
 
 static int capture_all(const struct qu_core *core, const struct sn_conf *conf, struct sn_state *out)

@@ -30,7 +30,8 @@ static void check_request(const struct sn_req *req, const struct sn_resp_limits 
 		check(req->argv[i][req->lens[i]] == '\0');
 		check(req->lens[i] <= lim->bulk_max_bytes || req->lens[i] <= lim->inline_max_bytes);
 		if (unauth && req->lens[i] > SN_RESP_UNAUTH_BULK_MAX_BYTES)
-			check(req->lens[i] <= lim->inline_max_bytes); /* only inline can be longer */
+			check(req->lens[i] <=
+			      lim->inline_max_bytes); /* only inline can be longer */
 	}
 }
 
@@ -64,7 +65,7 @@ static void check_roundtrip(const struct sn_req *req)
 
 /* Parse in pieces of `step` bytes (0 = whole) and render what comes out into out. */
 static void run(const uint8_t *in, size_t len, size_t step, const struct sn_resp_limits *lim,
-		bool unauth, bool roundtrip, struct sn_buf *out)
+                bool unauth, bool roundtrip, struct sn_buf *out)
 {
 	struct sn_reqparser p;
 	size_t off = 0;
@@ -138,8 +139,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool unauth = data[0] & 1;
 	bool tiny = data[0] & 2;
 	size_t step = 1 + (data[0] >> 2);
-	struct sn_resp_limits small = {.args_max = 4, .bulk_max_bytes = 16, .inline_max_bytes = 24,
-				       .request_max_bytes = 48};
+	struct sn_resp_limits small = {
+	    .args_max = 4, .bulk_max_bytes = 16, .inline_max_bytes = 24, .request_max_bytes = 48};
 	const struct sn_resp_limits *lim = tiny ? &small : NULL;
 	struct sn_buf whole, chunked, bytes;
 	sn_buf_init(&whole);

@@ -14,6 +14,9 @@ static CU_SuiteInfo suites[] = {
 	{.pName = "state", .pTests = state_tests},
 	{.pName = "detect", .pTests = detect_tests},
 	{.pName = "link", .pTests = link_tests},
+	{.pName = "wire", .pTests = wire_tests},
+	{.pName = "peers", .pTests = peers_tests},
+	{.pName = "vote", .pTests = vote_tests},
 	CU_SUITE_INFO_NULL,
 };
 
@@ -31,7 +34,8 @@ int main(void)
 	/* CU_basic_run_tests() returns success even when tests fail: exit on the failure count. */
 	unsigned failed = CU_get_number_of_failures();
 	unsigned ran = CU_get_number_of_tests_run();
-	CU_cleanup_registry();
-	printf("%u passed, %u failed\n", ran - CU_get_number_of_tests_failed(), CU_get_number_of_tests_failed());
+	unsigned tests_failed = CU_get_number_of_tests_failed();
+	CU_cleanup_registry(); /* resets the counters: read them first */
+	printf("%u passed, %u failed\n", ran - tests_failed, tests_failed);
 	return failed == 0 && ran > 0 ? 0 : 1;
 }

@@ -39,9 +39,11 @@ extern char **environ;
 #define WAIT_MS 3000
 #define ACCEPTS_MAX 16
 
-/* Ports: one per test so a slow teardown never collides with the next test. */
+/* Ports: one per test so a slow teardown never collides with the next test; offsets into a
+ * window of PORT_WINDOW free ports chosen per run, so parallel runs do not collide. */
+#define PORT_WINDOW 50
 enum {
-	PORT_UP = 31300,
+	PORT_UP = 0,
 	PORT_INFO,
 	PORT_PUBLISH,
 	PORT_SETNAME,
@@ -56,9 +58,44 @@ enum {
 	PORT_STOPPED,
 	PORT_IPV6,
 	PORT_FREE,
-	PORT_SILENT = 31340,
-	PORT_NOBODY = 31349,
+	PORT_SILENT = 40,
+	PORT_NOBODY = 49,
 };
+
+static int port_window_base;
+
+static bool port_free(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return false;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bool ok = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* A window of free loopback ports in 20000..29999, starting at a pid-derived offset. */
+static int port_base(void)
+{
+	if (port_window_base != 0)
+		return port_window_base;
+	for (int attempt = 0; attempt < 200; attempt++) {
+		int base = 20000 + (int)((getpid() + attempt * 7) % 199) * PORT_WINDOW;
+		bool all = true;
+		for (int i = 0; i < PORT_WINDOW && all; i++)
+			all = port_free(base + i);
+		if (all) {
+			port_window_base = base;
+			return base;
+		}
+	}
+	port_window_base = 29000; /* best effort: tests will report bind/connect failures */
+	return port_window_base;
+}
+
+#define P(offset) (port_base() + (offset))
 
 #define REQUIRE(cond)                                                                              \
 	do {                                                                                       \
@@ -383,8 +420,8 @@ static void test_link_both_links_come_up_and_ping_is_valid(void)
 {
 	struct fix f;
 	char ip[SN_LINK_IP_MAX];
-	REQUIRE(fix_setup(&f, PORT_UP, NULL) == 0);
-	REQUIRE(open_node(&f, "127.0.0.1", PORT_UP, NULL, NULL, 2000) == 0);
+	REQUIRE(fix_setup(&f, P(PORT_UP), NULL) == 0);
+	REQUIRE(open_node(&f, "127.0.0.1", P(PORT_UP), NULL, NULL, 2000) == 0);
 	CU_ASSERT_EQUAL(sn_links_ping(&f.links, 0), -ENOTCONN); /* not up before the loop ran */
 	REQUIRE(wait_both_up(&f));
 	CU_ASSERT_TRUE(sn_links_is_up(&f.links, 0, QU_LINK_CMD));
@@ -406,8 +443,8 @@ out:
 static void test_link_info_reply_reaches_hook_with_role(void)
 {
 	struct fix f;
-	REQUIRE(fix_setup(&f, PORT_INFO, NULL) == 0);
-	REQUIRE(open_node(&f, "127.0.0.1", PORT_INFO, NULL, NULL, 2000) == 0);
+	REQUIRE(fix_setup(&f, P(PORT_INFO), NULL) == 0);
+	REQUIRE(open_node(&f, "127.0.0.1", P(PORT_INFO), NULL, NULL, 2000) == 0);
 	REQUIRE(wait_count(&f, &f.rec.up[QU_LINK_CMD], 1, WAIT_MS));
 	REQUIRE(sn_links_info(&f.links, 0) == 0);
 	REQUIRE(wait_count(&f, &f.rec.infos, 1, WAIT_MS));
@@ -419,8 +456,8 @@ out:
 static void test_link_publish_is_seen_on_pubsub_link(void)
 {
 	struct fix f;
-	REQUIRE(fix_setup(&f, PORT_PUBLISH, NULL) == 0);
-	REQUIRE(open_node(&f, "127.0.0.1", PORT_PUBLISH, NULL, NULL, 2000) == 0);
+	REQUIRE(fix_setup(&f, P(PORT_PUBLISH), NULL) == 0);
+	REQUIRE(open_node(&f, "127.0.0.1", P(PORT_PUBLISH), NULL, NULL, 2000) == 0);
 	REQUIRE(wait_both_up(&f));
 	REQUIRE(sn_links_publish(&f.links, 0, HELLO, "127.0.0.1,26379,me,0,mymaster,x,1,0", 7) == 0);
 	REQUIRE(wait_count(&f, &f.rec.messages, 1, WAIT_MS));
@@ -437,12 +474,12 @@ static void test_link_setname_names_are_in_client_list(void)
 {
 	struct fix f;
 	char line[1024];
-	REQUIRE(fix_setup(&f, PORT_SETNAME, NULL) == 0);
-	REQUIRE(open_node(&f, "127.0.0.1", PORT_SETNAME, NULL, NULL, 2000) == 0);
+	REQUIRE(fix_setup(&f, P(PORT_SETNAME), NULL) == 0);
+	REQUIRE(open_node(&f, "127.0.0.1", P(PORT_SETNAME), NULL, NULL, 2000) == 0);
 	REQUIRE(wait_both_up(&f));
-	client_line(PORT_SETNAME, NAME_CMD " ", line, sizeof(line));
+	client_line(P(PORT_SETNAME), NAME_CMD " ", line, sizeof(line));
 	CU_ASSERT_PTR_NOT_NULL(strstr(line, "cmd=client|setname"));
-	client_line(PORT_SETNAME, NAME_PUBSUB " ", line, sizeof(line));
+	client_line(P(PORT_SETNAME), NAME_PUBSUB " ", line, sizeof(line));
 	CU_ASSERT_PTR_NOT_NULL(strstr(line, " sub=1 "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(line, "cmd=subscribe"));
 out:
@@ -453,8 +490,8 @@ static void test_link_auth_with_requirepass_comes_up(void)
 {
 	struct fix f;
 	const char *const extra[] = {"--requirepass", "s3cret pass", NULL};
-	REQUIRE(fix_setup(&f, PORT_AUTH, extra) == 0);
-	REQUIRE(open_node(&f, "127.0.0.1", PORT_AUTH, NULL, "s3cret pass", 2000) == 0);
+	REQUIRE(fix_setup(&f, P(PORT_AUTH), extra) == 0);
+	REQUIRE(open_node(&f, "127.0.0.1", P(PORT_AUTH), NULL, "s3cret pass", 2000) == 0);
 	REQUIRE(wait_both_up(&f));
 	REQUIRE(sn_links_ping(&f.links, 0) == 0);
 	REQUIRE(sn_links_publish(&f.links, 0, HELLO, "authed", 7) == 0);
@@ -471,12 +508,12 @@ static void test_link_auth_user_and_pass_uses_acl_user(void)
 	struct fix f;
 	char line[1024];
 	const char *const extra[] = {"--user", "alice", "on", ">pw", "~*", "&*", "+@all", NULL};
-	REQUIRE(fix_setup(&f, PORT_ACL, extra) == 0);
-	REQUIRE(open_node(&f, "127.0.0.1", PORT_ACL, "alice", "pw", 2000) == 0);
+	REQUIRE(fix_setup(&f, P(PORT_ACL), extra) == 0);
+	REQUIRE(open_node(&f, "127.0.0.1", P(PORT_ACL), "alice", "pw", 2000) == 0);
 	REQUIRE(wait_both_up(&f));
-	client_line(PORT_ACL, NAME_CMD " ", line, sizeof(line));
+	client_line(P(PORT_ACL), NAME_CMD " ", line, sizeof(line));
 	CU_ASSERT_PTR_NOT_NULL(strstr(line, " user=alice "));
-	client_line(PORT_ACL, NAME_PUBSUB " ", line, sizeof(line));
+	client_line(P(PORT_ACL), NAME_PUBSUB " ", line, sizeof(line));
 	CU_ASSERT_PTR_NOT_NULL(strstr(line, " user=alice "));
 out:
 	fix_teardown(&f);
@@ -488,8 +525,8 @@ static void test_link_wrong_password_gives_invalid_ping_replies(void)
 {
 	struct fix f;
 	const char *const extra[] = {"--requirepass", "right", NULL};
-	REQUIRE(fix_setup(&f, PORT_BADPASS, extra) == 0);
-	REQUIRE(open_node(&f, "127.0.0.1", PORT_BADPASS, NULL, "wrong", 2000) == 0);
+	REQUIRE(fix_setup(&f, P(PORT_BADPASS), extra) == 0);
+	REQUIRE(open_node(&f, "127.0.0.1", P(PORT_BADPASS), NULL, "wrong", 2000) == 0);
 	REQUIRE(wait_count(&f, &f.rec.up[QU_LINK_CMD], 1, WAIT_MS));
 	REQUIRE(sn_links_ping(&f.links, 0) == 0);
 	REQUIRE(sn_links_ping(&f.links, 0) == 0);
@@ -505,8 +542,8 @@ out:
 static void test_link_refuses_commands_beyond_pending_cap(void)
 {
 	struct fix f;
-	REQUIRE(fix_setup(&f, PORT_BUSY, NULL) == 0);
-	REQUIRE(open_node(&f, "127.0.0.1", PORT_BUSY, NULL, NULL, 2000) == 0);
+	REQUIRE(fix_setup(&f, P(PORT_BUSY), NULL) == 0);
+	REQUIRE(open_node(&f, "127.0.0.1", P(PORT_BUSY), NULL, NULL, 2000) == 0);
 	REQUIRE(wait_count(&f, &f.rec.up[QU_LINK_CMD], 1, WAIT_MS));
 	for (int i = 0; i < SN_LINK_PENDING_MAX; i++)
 		REQUIRE(sn_links_ping(&f.links, 0) == 0);
@@ -553,12 +590,12 @@ out:
 	fix_teardown(&f);
 }
 
-/* Nothing listens on PORT_NOBODY: attempts fail, are retried, and never report anything. */
+/* Nothing listens on P(PORT_NOBODY): attempts fail, are retried, and never report anything. */
 static void test_link_unreachable_node_reports_nothing(void)
 {
 	struct fix f;
 	REQUIRE(fix_setup(&f, 0, NULL) == 0);
-	REQUIRE(open_node(&f, "127.0.0.1", PORT_NOBODY, NULL, NULL, 500) == 0);
+	REQUIRE(open_node(&f, "127.0.0.1", P(PORT_NOBODY), NULL, NULL, 500) == 0);
 	run_for(&f, 1300); /* first attempt and one retry */
 	CU_ASSERT_EQUAL(f.rec.up[0] + f.rec.up[1] + f.rec.down[0] + f.rec.down[1], 0);
 	CU_ASSERT_EQUAL(sn_links_ping(&f.links, 0), -ENOTCONN);
@@ -569,8 +606,8 @@ out:
 static void test_link_close_with_commands_pending_calls_no_hook(void)
 {
 	struct fix f;
-	REQUIRE(fix_setup(&f, PORT_PENDING, NULL) == 0);
-	REQUIRE(open_node(&f, "127.0.0.1", PORT_PENDING, NULL, NULL, 2000) == 0);
+	REQUIRE(fix_setup(&f, P(PORT_PENDING), NULL) == 0);
+	REQUIRE(open_node(&f, "127.0.0.1", P(PORT_PENDING), NULL, NULL, 2000) == 0);
 	REQUIRE(wait_both_up(&f));
 	for (int i = 0; i < 50; i++)
 		REQUIRE(sn_links_ping(&f.links, 0) == 0);
@@ -585,10 +622,10 @@ static void test_link_close_with_commands_pending_calls_no_hook(void)
 	/* The slot is reusable: reopen, and close again while the connects are in flight. */
 	f.rec.closed = false;
 	f.rec.is_up[0] = f.rec.is_up[1] = false; /* close reports nothing */
-	REQUIRE(open_node(&f, "127.0.0.1", PORT_PENDING, NULL, NULL, 2000) == 0);
+	REQUIRE(open_node(&f, "127.0.0.1", P(PORT_PENDING), NULL, NULL, 2000) == 0);
 	REQUIRE(wait_count(&f, &f.rec.up[QU_LINK_CMD], 2, WAIT_MS));
 	sn_links_close(&f.links, 0);
-	REQUIRE(open_node(&f, "127.0.0.1", PORT_PENDING, NULL, NULL, 2000) == 0);
+	REQUIRE(open_node(&f, "127.0.0.1", P(PORT_PENDING), NULL, NULL, 2000) == 0);
 	ev_run(f.loop, EVRUN_NOWAIT); /* connects started, handshake outstanding */
 	sn_links_close(&f.links, 0);
 	f.rec.closed = true;
@@ -603,15 +640,15 @@ out:
 static void test_link_free_with_commands_pending_is_clean(void)
 {
 	struct fix f;
-	REQUIRE(fix_setup(&f, PORT_FREE, NULL) == 0);
-	REQUIRE(open_node(&f, "127.0.0.1", PORT_FREE, NULL, "unused", 2000) == 0);
+	REQUIRE(fix_setup(&f, P(PORT_FREE), NULL) == 0);
+	REQUIRE(open_node(&f, "127.0.0.1", P(PORT_FREE), NULL, "unused", 2000) == 0);
 	REQUIRE(wait_count(&f, &f.rec.up[QU_LINK_CMD], 1, WAIT_MS));
 	for (int i = 0; i < 20; i++)
 		REQUIRE(sn_links_ping(&f.links, 0) == 0);
 	struct qu_addr a;
 	memset(&a, 0, sizeof(a));
 	snprintf(a.host, sizeof(a.host), "127.0.0.1");
-	a.port = PORT_FREE;
+	a.port = P(PORT_FREE);
 	REQUIRE(sn_links_open(&f.links, 1, &a, NULL, NULL, 2000) == 0);
 	ev_run(f.loop, EVRUN_NOWAIT);
 	unsigned hooks = f.rec.pings + f.rec.up[0] + f.rec.up[1] + f.rec.down[0] + f.rec.down[1];
@@ -629,8 +666,8 @@ out:
 static void test_link_hook_may_close_its_own_node(void)
 {
 	struct fix f;
-	REQUIRE(fix_setup(&f, PORT_HOOK_CLOSE, NULL) == 0);
-	REQUIRE(open_node(&f, "127.0.0.1", PORT_HOOK_CLOSE, NULL, NULL, 2000) == 0);
+	REQUIRE(fix_setup(&f, P(PORT_HOOK_CLOSE), NULL) == 0);
+	REQUIRE(open_node(&f, "127.0.0.1", P(PORT_HOOK_CLOSE), NULL, NULL, 2000) == 0);
 	REQUIRE(wait_both_up(&f));
 	f.rec.close_on_info = true;
 	REQUIRE(sn_links_info(&f.links, 0) == 0);
@@ -647,7 +684,7 @@ static void test_link_hook_may_close_its_own_node(void)
 	f.rec.closed = false;
 	f.rec.close_on_info = false;
 	f.rec.is_up[0] = f.rec.is_up[1] = false;
-	REQUIRE(open_node(&f, "127.0.0.1", PORT_HOOK_CLOSE, NULL, NULL, 2000) == 0);
+	REQUIRE(open_node(&f, "127.0.0.1", P(PORT_HOOK_CLOSE), NULL, NULL, 2000) == 0);
 	REQUIRE(wait_count(&f, &f.rec.up[QU_LINK_CMD], 2, WAIT_MS));
 	REQUIRE(wait_count(&f, &f.rec.up[QU_LINK_PUBSUB], 2, WAIT_MS));
 out:
@@ -659,8 +696,8 @@ out:
 static void test_link_drop_reports_down_later_and_reconnects(void)
 {
 	struct fix f;
-	REQUIRE(fix_setup(&f, PORT_HOOK_DROP, NULL) == 0);
-	REQUIRE(open_node(&f, "127.0.0.1", PORT_HOOK_DROP, NULL, NULL, 2000) == 0);
+	REQUIRE(fix_setup(&f, P(PORT_HOOK_DROP), NULL) == 0);
+	REQUIRE(open_node(&f, "127.0.0.1", P(PORT_HOOK_DROP), NULL, NULL, 2000) == 0);
 	REQUIRE(wait_both_up(&f));
 	f.rec.drop_on_ping = true;
 	REQUIRE(sn_links_ping(&f.links, 0) == 0);
@@ -685,14 +722,14 @@ out:
 static void test_link_server_restart_reports_down_then_reconnects(void)
 {
 	struct fix f;
-	REQUIRE(fix_setup(&f, PORT_RESTART, NULL) == 0);
-	REQUIRE(open_node(&f, "127.0.0.1", PORT_RESTART, NULL, NULL, 2000) == 0);
+	REQUIRE(fix_setup(&f, P(PORT_RESTART), NULL) == 0);
+	REQUIRE(open_node(&f, "127.0.0.1", P(PORT_RESTART), NULL, NULL, 2000) == 0);
 	REQUIRE(wait_both_up(&f));
 	redis_kill(&f.redis);
 	REQUIRE(wait_count(&f, &f.rec.down[QU_LINK_CMD], 1, WAIT_MS));
 	REQUIRE(wait_count(&f, &f.rec.down[QU_LINK_PUBSUB], 1, WAIT_MS));
 	CU_ASSERT_EQUAL(sn_links_ping(&f.links, 0), -ENOTCONN);
-	REQUIRE(redis_start(&f.redis, PORT_RESTART, NULL) == 0);
+	REQUIRE(redis_start(&f.redis, P(PORT_RESTART), NULL) == 0);
 	REQUIRE(wait_count(&f, &f.rec.up[QU_LINK_CMD], 2, 5000));
 	REQUIRE(wait_count(&f, &f.rec.up[QU_LINK_PUBSUB], 2, 5000));
 	REQUIRE(sn_links_ping(&f.links, 0) == 0);
@@ -708,8 +745,8 @@ static void test_link_reply_deadline_closes_link_to_stopped_server(void)
 {
 	struct fix f;
 	bool stopped = false;
-	REQUIRE(fix_setup(&f, PORT_STOPPED, NULL) == 0);
-	REQUIRE(open_node(&f, "127.0.0.1", PORT_STOPPED, NULL, NULL, 300) == 0);
+	REQUIRE(fix_setup(&f, P(PORT_STOPPED), NULL) == 0);
+	REQUIRE(open_node(&f, "127.0.0.1", P(PORT_STOPPED), NULL, NULL, 300) == 0);
 	REQUIRE(wait_both_up(&f));
 	REQUIRE(kill(f.redis.pid, SIGSTOP) == 0);
 	stopped = true;
@@ -796,10 +833,10 @@ static void test_link_handshake_deadline_closes_silent_connection(void)
 	s.lfd = -1;
 	s.accepted = 0;
 	REQUIRE(fix_setup(&f, 0, NULL) == 0);
-	REQUIRE(silent_listen(&s, PORT_SILENT) == 0);
+	REQUIRE(silent_listen(&s, P(PORT_SILENT)) == 0);
 	ev_io_init(&s.io, silent_on_accept, s.lfd, EV_READ);
 	ev_io_start(f.loop, &s.io);
-	REQUIRE(open_node(&f, "127.0.0.1", PORT_SILENT, NULL, "pw", 300) == 0);
+	REQUIRE(open_node(&f, "127.0.0.1", P(PORT_SILENT), NULL, "pw", 300) == 0);
 	REQUIRE(wait_count(&f, &s.accepted, 2, WAIT_MS));
 	REQUIRE(wait_count(&f, &s.accepted, 3, 4000)); /* after deadline + backoff */
 	CU_ASSERT_TRUE(peer_closed(s.fds[0]));
@@ -820,8 +857,8 @@ static void test_link_ipv6_literal_comes_up(void)
 {
 	struct fix f;
 	char ip[SN_LINK_IP_MAX];
-	REQUIRE(fix_setup(&f, PORT_IPV6, NULL) == 0);
-	REQUIRE(open_node(&f, "::1", PORT_IPV6, NULL, NULL, 2000) == 0);
+	REQUIRE(fix_setup(&f, P(PORT_IPV6), NULL) == 0);
+	REQUIRE(open_node(&f, "::1", P(PORT_IPV6), NULL, NULL, 2000) == 0);
 	REQUIRE(wait_both_up(&f));
 	sn_links_local_ip(&f.links, 0, ip, sizeof(ip));
 	CU_ASSERT_STRING_EQUAL(ip, "::1");

@@ -2,9 +2,11 @@
 /*
  * Unit tests of sentinel/state*.c: the codec (a golden file, round trips of hostile values, a
  * table of corrupt inputs with line and message, every prefix and many one-byte corruptions of a
- * valid file), apply (config + state, groups and the CONFIG SET globals), capture against a live
- * quorum core and live global values, and the atomic write and read in a temporary directory.
- * Decoding always runs on an exact-size heap copy so that ASan builds catch over-reads.
+ * valid file), apply (config + state, groups, votes, peers and the CONFIG SET globals), capture
+ * against a live quorum core (a vote and peers made by real inputs, restored into a fresh core
+ * that then refuses a second vote in the same epoch), and the atomic write and read in a
+ * temporary directory. Decoding always runs on an exact-size heap copy so that ASan builds catch
+ * over-reads.
  */
 #include "unit.h"
 
@@ -18,12 +20,17 @@
 #include <unistd.h>
 
 #include "quorum.h"
+#include "quorum_wire.h"
 
 #include "conf.h"
 #include "state.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define MYID "0123456789abcdef0123456789abcdef01234567"
+#define PEER1 "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
+#define PEER2 "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"
+#define PEER3 "C3C3C3C3C3C3C3C3C3C3C3C3C3C3C3C3C3C3C3C3"
+#define NOT_HEX "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz" /* 40 bytes a client may send */
 #define BIT(s) (1u << (s))
 
 #define EXPECT(name, cond) expect((cond), (name), #cond, __LINE__)
@@ -66,8 +73,11 @@ static const char golden[] = "# vigil state file: written by vigil, do not edit 
                              "set cache-a auth-pass \"s3cr\\\"et\\\\ \\n\\x01\\xff\"\n"
                              "address cache-a 10.0.0.9 7000\n"
                              "config-epoch cache-a 41\n"
+                             "leader-epoch cache-a " PEER1 " 40\n"
                              "known-replica cache-a 10.0.0.10 6379\n"
                              "known-replica cache-a fe80::1 6380\n"
+                             "known-sentinel cache-a 10.0.0.50 26379 " PEER1 "\n"
+                             "known-sentinel cache-a fe80::2 26379 " PEER2 "\n"
                              "monitor \"odd name\" 10.1.1.1 6379 1\n"
                              "set \"odd name\" down-after-milliseconds 5000\n"
                              "set \"odd name\" failover-timeout 9223372036854775807\n"
@@ -75,7 +85,21 @@ static const char golden[] = "# vigil state file: written by vigil, do not edit 
                              "set \"odd name\" auth-pass \"\"\n"
                              "set \"odd name\" auth-user \"\"\n"
                              "config-epoch \"odd name\" 18446744073709551615\n"
-                             "known-replica \"odd name\" replica.example 1\n";
+                             "leader-epoch \"odd name\" * 9223372036854775807\n"
+                             "known-replica \"odd name\" replica.example 1\n"
+                             "known-sentinel \"odd name\" \"a \\\"b\\\"\" 65535 " PEER3 "\n";
+
+/* A version 1 file written before votes and peers were recorded: it must still decode. */
+static const char before_votes[] =
+    "# vigil state file: written by vigil, do not edit while it runs\n"
+    "version 1\n"
+    "myid " MYID "\n"
+    "current-epoch 42\n"
+    "set cache-a quorum 3\n"
+    "config-epoch cache-a 41\n"
+    "known-replica cache-a 10.0.0.10 6379\n"
+    "monitor \"odd name\" 10.1.1.1 6379 1\n"
+    "config-epoch \"odd name\" 7\n";
 
 static bool addr_eq(const struct qu_addr *a, const struct qu_addr *b)
 {
@@ -100,12 +124,28 @@ static bool settings_eq(const struct qu_group_conf *a, const struct qu_group_con
 	return eq;
 }
 
+static bool peers_eq(const struct sn_state_peer *a, const struct sn_state_peer *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!addr_eq(&a[i].addr, &b[i].addr) || strcmp(a[i].runid, b[i].runid) != 0)
+			return false;
+	return true;
+}
+
+static bool vote_eq(const struct sn_state_group *a, const struct sn_state_group *b)
+{
+	return a->has_leader == b->has_leader &&
+	       (!a->has_leader ||
+	        (strcmp(a->leader, b->leader) == 0 && a->leader_epoch == b->leader_epoch));
+}
+
 static bool group_eq(const struct sn_state_group *a, const struct sn_state_group *b)
 {
 	bool eq = strcmp(a->name, b->name) == 0 && a->monitor == b->monitor &&
 	          a->remove == b->remove && a->set_mask == b->set_mask &&
 	          a->has_address == b->has_address && a->has_config_epoch == b->has_config_epoch &&
-	          a->replica_count == b->replica_count;
+	          a->replica_count == b->replica_count && vote_eq(a, b) &&
+	          a->peer_count == b->peer_count && peers_eq(a->peers, b->peers, a->peer_count);
 	if (eq && a->monitor)
 		eq = addr_eq(&a->monitor_addr, &b->monitor_addr) &&
 		     a->monitor_quorum == b->monitor_quorum;
@@ -168,6 +208,17 @@ static void test_state_decodes_every_record(void)
 	CU_ASSERT_EQUAL_FATAL(a->replica_count, 2);
 	CU_ASSERT_STRING_EQUAL(a->replicas[1].host, "fe80::1");
 	CU_ASSERT_EQUAL(a->replicas[1].port, 6380);
+	CU_ASSERT_TRUE(a->has_leader);
+	CU_ASSERT_STRING_EQUAL(a->leader, PEER1);
+	CU_ASSERT_EQUAL(a->leader_epoch, 40);
+	CU_ASSERT_EQUAL_FATAL(a->peer_count, 2);
+	CU_ASSERT_STRING_EQUAL(a->peers[0].addr.host, "10.0.0.50");
+	CU_ASSERT_EQUAL(a->peers[0].addr.port, 26379);
+	CU_ASSERT_STRING_EQUAL(a->peers[0].runid, PEER1);
+	CU_ASSERT_STRING_EQUAL(a->peers[1].addr.host, "fe80::2");
+	CU_ASSERT_STRING_EQUAL(a->peers[1].runid, PEER2);
+	CU_ASSERT_FALSE(old->has_leader);
+	CU_ASSERT_EQUAL(old->peer_count, 0);
 	CU_ASSERT_STRING_EQUAL(odd->name, "odd name");
 	CU_ASSERT_TRUE(odd->monitor);
 	CU_ASSERT_STRING_EQUAL(odd->monitor_addr.host, "10.1.1.1");
@@ -177,6 +228,13 @@ static void test_state_decodes_every_record(void)
 	CU_ASSERT_EQUAL(odd->set.parallel_syncs, UINT32_MAX);
 	CU_ASSERT_EQUAL(odd->config_epoch, UINT64_MAX);
 	CU_ASSERT_STRING_EQUAL(odd->replicas[0].host, "replica.example");
+	CU_ASSERT_TRUE(odd->has_leader);
+	CU_ASSERT_STRING_EQUAL(odd->leader, "*");
+	CU_ASSERT_EQUAL(odd->leader_epoch, INT64_MAX);
+	CU_ASSERT_EQUAL_FATAL(odd->peer_count, 1);
+	CU_ASSERT_STRING_EQUAL(odd->peers[0].addr.host, "a \"b\"");
+	CU_ASSERT_EQUAL(odd->peers[0].addr.port, 65535);
+	CU_ASSERT_STRING_EQUAL(odd->peers[0].runid, PEER3);
 	sn_state_free(&st);
 	CU_ASSERT_PTR_NULL(st.groups);
 }
@@ -199,6 +257,31 @@ static void test_state_encode_is_canonical(void)
 	sn_state_free(&st);
 }
 
+/* The new records are optional: an older version 1 file decodes, and encodes back unchanged. */
+static void test_state_file_without_votes_or_peers_still_decodes(void)
+{
+	struct sn_state st;
+	struct sn_err e;
+	char *text = NULL;
+	size_t len = 0;
+
+	int rc = decode_str(before_votes, &st, &e);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	int rc_encode = sn_state_encode(&st, &text, &len);
+
+	CU_ASSERT_EQUAL_FATAL(st.group_count, 2);
+	for (size_t i = 0; i < st.group_count; i++) {
+		EXPECT(st.groups[i].name, !st.groups[i].has_leader);
+		EXPECT(st.groups[i].name, st.groups[i].leader[0] == '\0');
+		EXPECT(st.groups[i].name,
+		       st.groups[i].peer_count == 0 && st.groups[i].peers == NULL);
+	}
+	CU_ASSERT_EQUAL_FATAL(rc_encode, 0);
+	CU_ASSERT_STRING_EQUAL(text, before_votes);
+	free(text);
+	sn_state_free(&st);
+}
+
 static void add_group(struct sn_state *st, const char *name, struct sn_state_group **out)
 {
 	st->groups = realloc(st->groups, (st->group_count + 1) * sizeof(*st->groups));
@@ -207,6 +290,17 @@ static void add_group(struct sn_state *st, const char *name, struct sn_state_gro
 	memset(g, 0, sizeof(*g));
 	snprintf(g->name, sizeof(g->name), "%s", name);
 	*out = g;
+}
+
+static void add_peer(struct sn_state_group *g, const char *host, uint16_t port, const char *runid)
+{
+	g->peers = realloc(g->peers, (g->peer_count + 1) * sizeof(*g->peers));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g->peers);
+	struct sn_state_peer *p = &g->peers[g->peer_count++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->addr.host, sizeof(p->addr.host), "%s", host);
+	p->addr.port = port;
+	snprintf(p->runid, sizeof(p->runid), "%s", runid);
 }
 
 static void add_replica(struct sn_state_group *g, const char *host, uint16_t port)
@@ -243,9 +337,18 @@ static void given_hostile_state(struct sn_state *st)
 	g->set.down_after_ms = 1;
 	add_replica(g, "a\\b", 1);
 	add_replica(g, "\x7f\x80", 2);
+	g->has_leader = true;
+	snprintf(g->leader, sizeof(g->leader), "%s", "*");
+	g->leader_epoch = INT64_MAX;
+	add_peer(g, "#\\\"\x01\xff", 1, PEER3);
+	add_peer(g, "a\\b", 1, PEER1); /* a replica's address too: another kind of record */
 	add_group(st, "x\"y\\z\x01", &g);
 	g->has_config_epoch = true;
 	g->config_epoch = 0;
+	g->has_leader = true;
+	snprintf(g->leader, sizeof(g->leader), "%s", PEER3);
+	g->leader_epoch = 0;
+	add_peer(g, "#\\\"\x01\xff", 1, PEER3); /* the same peer in two groups is fine */
 	add_group(st, "gone", &g);
 	g->remove = true;
 }
@@ -310,6 +413,102 @@ static void test_state_encode_refuses_what_decode_would(void)
 	if (ok == 0)
 		free(text);
 	sn_state_free(&st);
+}
+
+/* Encode a one-group state whose group is shaped by edit; 0 or what encode returned. */
+static int encode_group_with(void (*edit)(struct sn_state_group *g))
+{
+	struct sn_state st;
+	struct sn_state_group *g;
+	char *text = NULL;
+	size_t len = 0;
+
+	memset(&st, 0, sizeof(st));
+	add_group(&st, "a", &g);
+	g->has_leader = true;
+	snprintf(g->leader, sizeof(g->leader), "%s", PEER1);
+	g->leader_epoch = 5;
+	add_peer(g, "10.0.0.1", 26379, PEER1);
+	edit(g);
+	int rc = sn_state_encode(&st, &text, &len);
+	free(text);
+	sn_state_free(&st);
+	return rc;
+}
+
+static void edit_nothing(struct sn_state_group *g)
+{
+	(void)g;
+}
+
+static void edit_leader_not_hex(struct sn_state_group *g)
+{
+	snprintf(g->leader, sizeof(g->leader), "%s", NOT_HEX);
+}
+
+static void edit_leader_empty(struct sn_state_group *g)
+{
+	g->leader[0] = '\0';
+}
+
+static void edit_leader_epoch_too_big(struct sn_state_group *g)
+{
+	g->leader_epoch = (uint64_t)INT64_MAX + 1;
+}
+
+static void edit_peer_runid(struct sn_state_group *g)
+{
+	snprintf(g->peers[0].runid, sizeof(g->peers[0].runid), "%s", "*");
+}
+
+static void edit_peer_port0(struct sn_state_group *g)
+{
+	g->peers[0].addr.port = 0;
+}
+
+static void edit_peer_same_runid(struct sn_state_group *g)
+{
+	add_peer(g, "10.0.0.2", 26379, PEER1);
+}
+
+static void edit_peer_same_addr(struct sn_state_group *g)
+{
+	add_peer(g, "10.0.0.1", 26379, PEER2);
+}
+
+static void edit_peers_too_many(struct sn_state_group *g)
+{
+	char runid[QU_RUNID_LEN + 1];
+	for (unsigned i = 1; i <= QU_PEERS_MAX; i++) {
+		snprintf(runid, sizeof(runid), "%040x", i);
+		add_peer(g, "10.0.0.9", (uint16_t)i, runid);
+	}
+}
+
+static void edit_peers_max(struct sn_state_group *g)
+{
+	g->peer_count = 0;
+	edit_peers_too_many(g);
+}
+
+static void edit_removed(struct sn_state_group *g)
+{
+	g->remove = true;
+}
+
+static void test_state_encode_refuses_bad_votes_and_peers(void)
+{
+	CU_ASSERT_EQUAL(encode_group_with(edit_nothing), 0);
+	CU_ASSERT_EQUAL(encode_group_with(edit_peers_max), 0);
+	CU_ASSERT_EQUAL(encode_group_with(edit_leader_not_hex), -EINVAL);
+	CU_ASSERT_EQUAL(encode_group_with(edit_leader_empty), -EINVAL);
+	CU_ASSERT_EQUAL(encode_group_with(edit_leader_epoch_too_big), -EINVAL);
+	CU_ASSERT_EQUAL(encode_group_with(edit_peer_runid), -EINVAL);
+	CU_ASSERT_EQUAL(encode_group_with(edit_peer_port0), -EINVAL);
+	CU_ASSERT_EQUAL(encode_group_with(edit_peer_same_runid), -EINVAL);
+	CU_ASSERT_EQUAL(encode_group_with(edit_peer_same_addr), -EINVAL);
+	CU_ASSERT_EQUAL(encode_group_with(edit_peers_too_many), -EINVAL);
+	CU_ASSERT_EQUAL(encode_group_with(edit_removed), -EINVAL);
 }
 
 static void test_state_minimal_and_commented_files(void)
@@ -433,6 +632,51 @@ static const struct bad_case bad_cases[] = {
     {"announce-port arity", V "announce-port 1 2\n", 2, "announce-port: 2 fields, expected 1"},
     {"duplicate announce-port", V "announce-port 0\nannounce-port 0\n", 3,
      "announce-port: duplicate record"},
+    {"leader-epoch arity", V "leader-epoch a " PEER1 "\n", 2, "leader-epoch: 2 fields, expected 3"},
+    {"leader-epoch without runid", V "leader-epoch a 7\n", 2, "2 fields, expected 3"},
+    {"leader-epoch short runid", V "leader-epoch a 0123 1\n", 2,
+     "leader-epoch \"a\": leader \"0123\" is neither 40 hex digits nor \"*\""},
+    {"leader-epoch non-hex runid", V "leader-epoch a " NOT_HEX " 1\n", 2,
+     "is neither 40 hex digits"},
+    {"leader-epoch 41 digits", V "leader-epoch a " PEER1 "a 1\n", 2, "is neither 40 hex digits"},
+    {"leader-epoch empty runid", V "leader-epoch a \"\" 1\n", 2, "leader \"\" is neither"},
+    {"leader-epoch two stars", V "leader-epoch a ** 1\n", 2, "leader \"**\" is neither"},
+    {"leader-epoch epoch over INT64_MAX", V "leader-epoch a " PEER1 " 9223372036854775808\n", 2,
+     "epoch: \"9223372036854775808\" is not a number in 0..9223372036854775807"},
+    {"leader-epoch negative epoch", V "leader-epoch a " PEER1 " -1\n", 2, "\"-1\" is not a number"},
+    {"leader-epoch leading zero", V "leader-epoch a " PEER1 " 07\n", 2, "\"07\" is not a number"},
+    {"duplicate leader-epoch", V "leader-epoch a " PEER1 " 1\nleader-epoch a " PEER2 " 2\n", 3,
+     "leader-epoch \"a\": duplicate record"},
+    {"same leader-epoch twice", V "leader-epoch a * 1\nleader-epoch a * 1\n", 3,
+     "duplicate record"},
+    {"leader-epoch after remove", V "remove a\nleader-epoch a " PEER1 " 1\n", 3,
+     "leader-epoch \"a\": the group is removed"},
+    {"remove after leader-epoch", V "leader-epoch a " PEER1 " 1\nremove a\n", 3,
+     "a removed group cannot have other records"},
+    {"known-sentinel arity", V "known-sentinel a 10.0.0.1 26379\n", 2,
+     "known-sentinel: 3 fields, expected 4"},
+    {"known-sentinel five fields", V "known-sentinel a 10.0.0.1 26379 " PEER1 " x\n", 2,
+     "too many fields"},
+    {"known-sentinel bad runid", V "known-sentinel a 10.0.0.1 26379 xyz\n", 2,
+     "known-sentinel \"a\": runid \"xyz\" is not 40 hex digits"},
+    {"known-sentinel star runid", V "known-sentinel a 10.0.0.1 26379 *\n", 2,
+     "runid \"*\" is not 40 hex digits"},
+    {"known-sentinel non-hex runid", V "known-sentinel a 10.0.0.1 26379 " NOT_HEX "\n", 2,
+     "is not 40 hex digits"},
+    {"known-sentinel port 0", V "known-sentinel a 10.0.0.1 0 " PEER1 "\n", 2,
+     "known-sentinel \"a\": port: \"0\" is not a number in 1..65535"},
+    {"known-sentinel empty host", V "known-sentinel a \"\" 1 " PEER1 "\n", 2,
+     "address must be 1..255 bytes"},
+    {"duplicate sentinel id",
+     V "known-sentinel a h1 1 " PEER1 "\nknown-sentinel a h2 1 " PEER1 "\n", 3,
+     "known-sentinel \"a\": duplicate sentinel id"},
+    {"duplicate sentinel address",
+     V "known-sentinel a h1 1 " PEER1 "\nknown-sentinel a h1 1 " PEER2 "\n", 3,
+     "known-sentinel \"a\": duplicate sentinel address"},
+    {"known-sentinel after remove", V "remove a\nknown-sentinel a h 1 " PEER1 "\n", 3,
+     "known-sentinel \"a\": the group is removed"},
+    {"remove after known-sentinel", V "known-sentinel a h 1 " PEER1 "\nremove a\n", 3,
+     "a removed group cannot have other records"},
 };
 
 static void check_bad_case(const struct bad_case *bc, size_t len)
@@ -569,6 +813,40 @@ static void test_state_limits_groups_and_replicas(void)
 	free(replicas_over);
 }
 
+/* "version 1" then count known-sentinel records of group a, distinct in runid and port. */
+static char *peer_lines(size_t count)
+{
+	size_t cap = 64 + count * 96;
+	char *text = malloc(cap);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	size_t n = (size_t)snprintf(text, cap, "version 1\n");
+	for (size_t i = 0; i < count; i++)
+		n += (size_t)snprintf(text + n, cap - n, "known-sentinel a 10.0.0.1 %zu %040zx\n",
+		                      i + 1, i + 1);
+	return text;
+}
+
+static void test_state_limits_peers(void)
+{
+	struct sn_state st;
+	struct sn_err e;
+	char *at_max = peer_lines(QU_PEERS_MAX);
+	char *over = peer_lines(QU_PEERS_MAX + 1);
+
+	int rc_max = decode_str(at_max, &st, &e);
+	size_t count = st.group_count == 1 ? st.groups[0].peer_count : 0;
+	sn_state_free(&st);
+	int rc_over = decode_str(over, &st, &e);
+
+	CU_ASSERT_EQUAL(rc_max, 0);
+	CU_ASSERT_EQUAL(count, QU_PEERS_MAX);
+	CU_ASSERT_EQUAL(rc_over, -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(e.msg, "line 66: known-sentinel \"a\": more than 64 sentinels"));
+	free(at_max);
+	free(over);
+}
+
 /* The boundaries that must decode: empty IP, both families, ports 0 and 65535. */
 static void test_state_announce_values_at_the_edges(void)
 {
@@ -651,6 +929,28 @@ static void test_state_apply_without_state_is_the_config(void)
 	sn_conf_free(&conf);
 }
 
+/* The leader-epoch and known-sentinel records of test_state_apply_merges_every_record. */
+static void assert_votes_and_peers_applied(const struct sn_eff_group *a,
+                                           const struct sn_eff_group *c,
+                                           const struct sn_eff_group *rt)
+{
+	CU_ASSERT_STRING_EQUAL(a->leader, PEER1);
+	CU_ASSERT_EQUAL(a->leader_epoch, 7);
+	CU_ASSERT_EQUAL_FATAL(a->peer_count, 2);
+	CU_ASSERT_STRING_EQUAL(a->peers[0].addr.host, "10.0.0.40");
+	CU_ASSERT_EQUAL(a->peers[0].addr.port, 26379);
+	CU_ASSERT_STRING_EQUAL(a->peers[0].runid, PEER1);
+	CU_ASSERT_STRING_EQUAL(a->peers[1].runid, PEER2);
+	CU_ASSERT_STRING_EQUAL(c->leader, "");
+	CU_ASSERT_EQUAL(c->leader_epoch, 0);
+	CU_ASSERT_EQUAL(c->peer_count, 0);
+	CU_ASSERT_PTR_NULL(c->peers);
+	CU_ASSERT_STRING_EQUAL(rt->leader, "*");
+	CU_ASSERT_EQUAL(rt->leader_epoch, 6);
+	CU_ASSERT_EQUAL_FATAL(rt->peer_count, 1);
+	CU_ASSERT_STRING_EQUAL(rt->peers[0].runid, PEER1);
+}
+
 static void test_state_apply_merges_every_record(void)
 {
 	struct sn_conf conf;
@@ -666,8 +966,13 @@ static void test_state_apply_merges_every_record(void)
 	                     "set a quorum 4\n"
 	                     "address a 10.0.0.11 6390\n"
 	                     "config-epoch a 8\n"
+	                     "leader-epoch a " PEER1 " 7\n"
 	                     "known-replica a 10.0.0.12 6379\n"
 	                     "known-replica a 10.0.0.13 6379\n"
+	                     "known-sentinel a 10.0.0.40 26379 " PEER1 "\n"
+	                     "known-sentinel a 10.0.0.41 26379 " PEER2 "\n"
+	                     "leader-epoch rt * 6\n"
+	                     "known-sentinel rt 10.0.0.40 26379 " PEER1 "\n"
 	                     "config-epoch forgotten 3\n"
 	                     "remove also-forgotten\n";
 
@@ -699,10 +1004,50 @@ static void test_state_apply_merges_every_record(void)
 	CU_ASSERT_EQUAL(rt->conf.parallel_syncs, 5);
 	CU_ASSERT_EQUAL(rt->conf.failover_timeout_ms, 180000);
 	CU_ASSERT_EQUAL(rt->replica_count, 1);
+	assert_votes_and_peers_applied(a, c, rt);
+	CU_ASSERT_EQUAL(eff.current_epoch, 9);
 	CU_ASSERT_EQUAL(eff.ignored_count, 2);
 	sn_effective_free(&eff);
 	CU_ASSERT_PTR_NULL(eff.groups);
 	sn_state_free(&st);
+	sn_conf_free(&conf);
+}
+
+/* The file may say current-epoch 3 and hold a vote in 12: the core must start at 12 or later. */
+static void test_state_apply_raises_current_epoch(void)
+{
+	static const struct {
+		const char *name;
+		const char *text;
+		uint64_t epoch;
+	} cases[] = {
+	    {"no current-epoch", V "config-epoch a 4\n", 4},
+	    {"behind a vote", V "current-epoch 3\nleader-epoch a " PEER1 " 12\nconfig-epoch b 5\n",
+	     12},
+	    {"behind a config epoch", V "current-epoch 3\nleader-epoch a * 4\nconfig-epoch b 5\n",
+	     5},
+	    {"behind a forgotten group", V "current-epoch 3\nleader-epoch gone " PEER1 " 30\n", 30},
+	    {"ahead of all", V "current-epoch 18446744073709551615\nleader-epoch a * 9\n",
+	     UINT64_MAX},
+	    {"nothing", V, 0},
+	};
+	struct sn_conf conf;
+
+	given_conf(&conf);
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct sn_state st;
+		struct sn_effective eff;
+		struct sn_err e;
+		int rc = decode_str(cases[i].text, &st, &e);
+		EXPECT(cases[i].name, rc == 0);
+		rc = rc == 0 ? sn_state_apply(&conf, &st, &eff, &e) : rc;
+		EXPECT(cases[i].name, rc == 0);
+		EXPECT(cases[i].name, rc != 0 || eff.current_epoch == cases[i].epoch);
+		EXPECT(cases[i].name, rc != 0 || st.current_epoch <= eff.current_epoch);
+		if (rc == 0)
+			sn_effective_free(&eff);
+		sn_state_free(&st);
+	}
 	sn_conf_free(&conf);
 }
 
@@ -774,10 +1119,11 @@ static void epoch(struct live *l, uint32_t g, int64_t n)
 	step(l, &a);
 }
 
-static void given_core(struct live *l)
+static void given_core_at(struct live *l, uint64_t current_epoch)
 {
-	struct qu_params p = {
-	    .limits = {.groups_max = 8, .nodes_max = 64}, .seed = 1, .current_epoch = 9};
+	struct qu_params p = {.limits = {.groups_max = 8, .nodes_max = 64, .watchers_max = 16},
+	                      .seed = 1,
+	                      .current_epoch = current_epoch};
 	memcpy(p.myid, MYID, sizeof(p.myid));
 	size_t size = qu_core_size(&p.limits);
 	CU_ASSERT_FATAL(size > 0);
@@ -785,6 +1131,11 @@ static void given_core(struct live *l)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l->mem);
 	l->core = qu_core_init(l->mem, &p);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l->core);
+}
+
+static void given_core(struct live *l)
+{
+	given_core_at(l, 9);
 }
 
 /*
@@ -843,6 +1194,264 @@ static void assert_effective_matches_core(const struct sn_effective *eff, const 
 			EXPECT(e->conf.name, addr_eq(&e->replicas[r],
 			                             &qu_node_at(l->core, g->replicas[r])->addr));
 	}
+}
+
+/* A core monitoring exactly the config's groups. */
+static void given_core_of(struct live *l, const struct sn_conf *conf)
+{
+	given_core(l);
+	for (size_t i = 0; i < conf->group_count; i++)
+		monitor(l, &conf->groups[i]);
+}
+
+/* Feed in; drain the outbox, keeping the VOTE_REPLY if reply is not NULL. */
+static void feed(struct live *l, struct qu_input *in, struct qu_action *reply)
+{
+	in->now_ms = 2000;
+	CU_ASSERT_EQUAL_FATAL(qu_step(l->core, in), QU_OK);
+	for (const struct qu_action *a; (a = qu_action_next(l->core)) != NULL;)
+		if (reply != NULL && a->kind == QU_ACT_VOTE_REPLY)
+			*reply = *a;
+}
+
+/* A hello from watcher runid at host:26379 about group, whose primary is at its current address. */
+static void hello(struct live *l, const char *group, const char *host, const char *runid,
+                  uint64_t epoch)
+{
+	struct qu_hello h;
+	memset(&h, 0, sizeof(h));
+	snprintf(h.watcher.host, sizeof(h.watcher.host), "%s", host);
+	h.watcher.port = 26379;
+	snprintf(h.runid, sizeof(h.runid), "%s", runid);
+	h.current_epoch = epoch;
+	snprintf(h.name, sizeof(h.name), "%s", group);
+	h.primary = qu_group_at(l->core, qu_group_find(l->core, group))->conf.addr;
+	struct qu_input in = {.kind = QU_IN_HELLO, .u.hello = &h};
+	feed(l, &in, NULL);
+}
+
+/* IS-MASTER-DOWN-BY-ADDR for group's primary from candidate in epoch; the reply it got. */
+static struct qu_action ask_vote(struct live *l, const char *group, const char *candidate,
+                                 uint64_t epoch)
+{
+	struct qu_action reply;
+	memset(&reply, 0, sizeof(reply));
+	struct qu_input in = {.kind = QU_IN_VOTE_REQUEST};
+	in.u.vote_request.primary = qu_group_at(l->core, qu_group_find(l->core, group))->conf.addr;
+	in.u.vote_request.epoch = epoch;
+	snprintf(in.u.vote_request.runid, sizeof(in.u.vote_request.runid), "%s", candidate);
+	feed(l, &in, &reply);
+	CU_ASSERT_EQUAL(reply.kind, QU_ACT_VOTE_REPLY);
+	return reply;
+}
+
+static void known_peer(struct live *l, uint32_t g, const char *host, uint16_t port,
+                       const char *runid)
+{
+	struct qu_admin a = {.op = QU_ADMIN_KNOWN_PEER, .group = g, .str = runid};
+	snprintf(a.addr.host, sizeof(a.addr.host), "%s", host);
+	a.addr.port = port;
+	step(l, &a);
+}
+
+/* What the daemon does at boot (sn_state_apply's contract): a fresh core from eff alone. */
+static void restore(struct live *l, const struct sn_effective *eff)
+{
+	given_core_at(l, eff->current_epoch);
+	for (size_t i = 0; i < eff->group_count; i++) {
+		const struct sn_eff_group *e = &eff->groups[i];
+		uint32_t g = monitor(l, &e->conf);
+		CU_ASSERT_NOT_EQUAL_FATAL(g, QU_NONE);
+		epoch(l, g, (int64_t)e->config_epoch);
+		if (e->leader[0] != '\0') {
+			struct qu_admin v = {.op = QU_ADMIN_VOTE, .group = g, .str = e->leader};
+			v.num = (int64_t)e->leader_epoch;
+			step(l, &v);
+		}
+		for (size_t r = 0; r < e->replica_count; r++)
+			known_replica(l, g, e->replicas[r].host, e->replicas[r].port);
+		for (size_t p = 0; p < e->peer_count; p++)
+			known_peer(l, g, e->peers[p].addr.host, e->peers[p].addr.port,
+			           e->peers[p].runid);
+	}
+}
+
+/* capture -> encode -> decode (exact copy) -> apply; *back keeps the decoded state. */
+static void persist_and_reload(const struct live *l, const struct sn_conf *conf,
+                               struct sn_state *st, struct sn_state *back, struct sn_effective *eff)
+{
+	struct sn_err e;
+	char *text = NULL;
+	size_t len = 0;
+
+	CU_ASSERT_EQUAL_FATAL(sn_state_capture(l->core, conf, st), 0);
+	CU_ASSERT_EQUAL_FATAL(sn_state_encode(st, &text, &len), 0);
+	CU_ASSERT_EQUAL_FATAL(decode_exact(text, len, back, &e), 0);
+	free(text);
+	CU_ASSERT_EQUAL_FATAL(sn_state_apply(conf, back, eff, &e), 0);
+}
+
+/*
+ * Peers learned from hellos and a vote granted to a peer survive a restart: the captured file
+ * holds them, apply carries them, and a core restored from that alone refuses a second vote in
+ * the same epoch (one vote per epoch, ever), yet votes again in the next one.
+ */
+static void test_state_vote_and_peers_survive_a_restart(void)
+{
+	struct sn_conf conf;
+	struct live l;
+	struct live again;
+	struct sn_state st;
+	struct sn_state back;
+	struct sn_state recaptured;
+	struct sn_effective eff;
+
+	given_conf(&conf);
+	given_changed_core(&l, &conf);
+	hello(&l, "a", "10.0.0.50", PEER1, 12);
+	hello(&l, "a", "10.0.0.51", PEER2, 12);
+	hello(&l, "rt", "10.0.0.50", PEER1, 12);
+	struct qu_action granted = ask_vote(&l, "a", PEER1, 13);
+	CU_ASSERT_STRING_EQUAL_FATAL(granted.runid, PEER1); /* the core did vote */
+	CU_ASSERT_EQUAL_FATAL(granted.epoch, 13);
+	persist_and_reload(&l, &conf, &st, &back, &eff);
+
+	const struct sn_state_group *a = &back.groups[0];
+	CU_ASSERT_STRING_EQUAL(a->name, "a");
+	CU_ASSERT_TRUE(a->has_leader);
+	CU_ASSERT_STRING_EQUAL(a->leader, PEER1);
+	CU_ASSERT_EQUAL(a->leader_epoch, 13);
+	CU_ASSERT_FALSE(back.groups[1].has_leader); /* b: nobody asked */
+	CU_ASSERT_EQUAL(back.current_epoch, 13);
+	CU_ASSERT_EQUAL_FATAL(eff.group_count, 3);
+	const struct sn_eff_group *ea = &eff.groups[0];
+	const struct sn_eff_group *eb = &eff.groups[1];
+	const struct sn_eff_group *ert = &eff.groups[2];
+	CU_ASSERT_STRING_EQUAL(ea->leader, PEER1);
+	CU_ASSERT_EQUAL(ea->leader_epoch, 13);
+	CU_ASSERT_EQUAL_FATAL(ea->peer_count, 2);
+	CU_ASSERT_STRING_EQUAL(ea->peers[0].addr.host, "10.0.0.50");
+	CU_ASSERT_EQUAL(ea->peers[0].addr.port, 26379);
+	CU_ASSERT_STRING_EQUAL(ea->peers[0].runid, PEER1);
+	CU_ASSERT_STRING_EQUAL(ea->peers[1].addr.host, "10.0.0.51");
+	CU_ASSERT_STRING_EQUAL(ea->peers[1].runid, PEER2);
+	CU_ASSERT_STRING_EQUAL(eb->leader, "");
+	CU_ASSERT_EQUAL(eb->peer_count, 0);
+	CU_ASSERT_STRING_EQUAL(ert->conf.name, "rt");
+	CU_ASSERT_EQUAL_FATAL(ert->peer_count, 1);
+	CU_ASSERT_STRING_EQUAL(ert->peers[0].runid, PEER1);
+	CU_ASSERT_EQUAL(eff.current_epoch, 13);
+
+	restore(&again, &eff);
+	CU_ASSERT_EQUAL(qu_current_epoch(again.core), 13);
+	CU_ASSERT_EQUAL_FATAL(sn_state_capture(again.core, &conf, &recaptured), 0);
+	CU_ASSERT_TRUE(state_eq(&st, &recaptured)); /* the restart lost nothing the file holds */
+	struct qu_action second = ask_vote(&again, "a", PEER2, 13);
+	struct qu_action next = ask_vote(&again, "a", PEER2, 14);
+
+	CU_ASSERT_STRING_EQUAL(second.runid, PEER1); /* still bound to the first vote */
+	CU_ASSERT_EQUAL(second.epoch, 13);
+	CU_ASSERT_STRING_EQUAL(next.runid, PEER2);
+	CU_ASSERT_EQUAL(next.epoch, 14);
+	sn_state_free(&recaptured);
+	sn_effective_free(&eff);
+	sn_state_free(&back);
+	sn_state_free(&st);
+	free(again.mem);
+	free(l.mem);
+	sn_conf_free(&conf);
+}
+
+/* A vote for a candidate that is no valid id is written "*": the epoch still binds us. */
+static void test_state_vote_for_an_invalid_id_still_binds(void)
+{
+	struct sn_conf conf;
+	struct live l;
+	struct live again;
+	struct sn_state st;
+	struct sn_state back;
+	struct sn_effective eff;
+
+	given_conf(&conf);
+	given_core_of(&l, &conf);
+	struct qu_action granted = ask_vote(&l, "b", NOT_HEX, 10);
+	CU_ASSERT_STRING_EQUAL_FATAL(granted.runid, NOT_HEX);
+	persist_and_reload(&l, &conf, &st, &back, &eff);
+	restore(&again, &eff);
+	struct qu_action second = ask_vote(&again, "b", PEER1, 10);
+
+	CU_ASSERT_TRUE(st.groups[1].has_leader);
+	CU_ASSERT_STRING_EQUAL(st.groups[1].leader, "*");
+	CU_ASSERT_EQUAL(st.groups[1].leader_epoch, 10);
+	CU_ASSERT_STRING_EQUAL(eff.groups[1].leader, "*");
+	CU_ASSERT_STRING_NOT_EQUAL(second.runid, PEER1); /* no second vote in epoch 10 */
+	CU_ASSERT_EQUAL(second.epoch, 10);
+	sn_effective_free(&eff);
+	sn_state_free(&back);
+	sn_state_free(&st);
+	free(again.mem);
+	free(l.mem);
+	sn_conf_free(&conf);
+}
+
+/* An epoch beyond QU_ADMIN_VOTE's int64_t is clamped, never a reason to fail the write. */
+static void test_state_capture_clamps_a_huge_leader_epoch(void)
+{
+	struct sn_conf conf;
+	struct live l;
+	struct sn_state st;
+	char *text = NULL;
+	size_t len = 0;
+
+	given_conf(&conf);
+	given_core_of(&l, &conf);
+	(void)ask_vote(&l, "a", PEER1, UINT64_MAX);
+	CU_ASSERT_EQUAL_FATAL(sn_state_capture(l.core, &conf, &st), 0);
+	int rc = sn_state_encode(&st, &text, &len);
+
+	CU_ASSERT_EQUAL(st.current_epoch, UINT64_MAX);
+	CU_ASSERT_TRUE(st.groups[0].has_leader);
+	CU_ASSERT_STRING_EQUAL(st.groups[0].leader, PEER1);
+	CU_ASSERT_EQUAL(st.groups[0].leader_epoch, INT64_MAX);
+	CU_ASSERT_EQUAL(rc, 0);
+	if (rc == 0)
+		free(text);
+	sn_state_free(&st);
+	free(l.mem);
+	sn_conf_free(&conf);
+}
+
+/* Peers the decoder would refuse (bad id, an address twice) are left out, not the whole file. */
+static void test_state_capture_skips_unwritable_peers(void)
+{
+	struct sn_conf conf;
+	struct live l;
+	struct sn_state st;
+	char *text = NULL;
+	size_t len = 0;
+
+	given_conf(&conf);
+	given_core_of(&l, &conf);
+	uint32_t g = qu_group_find(l.core, "c");
+	known_peer(&l, g, "10.0.0.60", 1, NOT_HEX);
+	known_peer(&l, g, "10.0.0.61", 1, PEER1);
+	known_peer(&l, g, "10.0.0.61", 1, PEER2);
+	known_peer(&l, g, "10.0.0.62", 1, PEER3);
+	CU_ASSERT_EQUAL_FATAL(qu_group_at(l.core, g)->peer_count, 4);
+	CU_ASSERT_EQUAL_FATAL(sn_state_capture(l.core, &conf, &st), 0);
+	int rc = sn_state_encode(&st, &text, &len);
+
+	const struct sn_state_group *c = &st.groups[2];
+	CU_ASSERT_EQUAL_FATAL(c->peer_count, 2);
+	CU_ASSERT_STRING_EQUAL(c->peers[0].runid, PEER1);
+	CU_ASSERT_STRING_EQUAL(c->peers[1].runid, PEER3);
+	CU_ASSERT_STRING_EQUAL(c->peers[1].addr.host, "10.0.0.62");
+	CU_ASSERT_EQUAL(rc, 0);
+	if (rc == 0)
+		free(text);
+	sn_state_free(&st);
+	free(l.mem);
+	sn_conf_free(&conf);
 }
 
 static void test_state_capture_records_the_diff(void)
@@ -928,6 +1537,7 @@ static void test_state_capture_of_unchanged_core_has_no_overrides(void)
 		const struct sn_state_group *g = &st.groups[i];
 		EXPECT(g->name, !g->monitor && !g->remove && g->set_mask == 0 && !g->has_address);
 		EXPECT(g->name, g->has_config_epoch && g->replica_count == 0);
+		EXPECT(g->name, !g->has_leader && g->peer_count == 0 && g->peers == NULL);
 	}
 	sn_state_free(&st);
 	free(l.mem);
@@ -946,14 +1556,6 @@ static void given_globals_conf(struct sn_conf *conf)
 	CU_ASSERT_EQUAL_FATAL(sn_conf_load_buf(globals_conf_text, "g.conf", conf, &e), 0);
 	CU_ASSERT_STRING_EQUAL_FATAL(conf->announce_ip, "10.0.0.100");
 	CU_ASSERT_EQUAL_FATAL(conf->announce_port, 26390);
-}
-
-/* A core monitoring exactly the config's groups. */
-static void given_core_of(struct live *l, const struct sn_conf *conf)
-{
-	given_core(l);
-	for (size_t i = 0; i < conf->group_count; i++)
-		monitor(l, &conf->groups[i]);
 }
 
 static void test_state_apply_globals_overrides_only_announce(void)
@@ -1288,20 +1890,28 @@ CU_TestInfo state_tests[] = {
     {"encode is canonical (golden file)", test_state_encode_is_canonical},
     {"hostile values round trip", test_state_round_trips_hostile_values},
     {"encode refuses what decode would", test_state_encode_refuses_what_decode_would},
+    {"encode refuses bad votes and peers", test_state_encode_refuses_bad_votes_and_peers},
+    {"file without votes or peers decodes", test_state_file_without_votes_or_peers_still_decodes},
     {"comments, blanks and tabs", test_state_minimal_and_commented_files},
     {"corrupt records fail with line", test_state_rejects_corrupt_records_with_line},
     {"raw NUL bytes fail with line", test_state_rejects_raw_nul_bytes},
     {"every prefix is safe", test_state_every_prefix_is_safe},
     {"one-byte corruptions are safe", test_state_single_byte_corruptions_are_safe},
     {"groups and replicas are bounded", test_state_limits_groups_and_replicas},
+    {"peers are bounded", test_state_limits_peers},
     {"announce values at the edges decode", test_state_announce_values_at_the_edges},
     {"announce-ip validator", test_state_announce_ip_validator},
     {"apply without state is the config", test_state_apply_without_state_is_the_config},
     {"apply merges every record", test_state_apply_merges_every_record},
     {"apply refuses monitor of config group", test_state_apply_refuses_monitor_of_a_config_group},
+    {"apply raises current epoch", test_state_apply_raises_current_epoch},
     {"capture records the diff", test_state_capture_records_the_diff},
     {"capture then apply reproduces core", test_state_capture_then_apply_reproduces_the_core},
     {"capture of unchanged core", test_state_capture_of_unchanged_core_has_no_overrides},
+    {"vote and peers survive a restart", test_state_vote_and_peers_survive_a_restart},
+    {"vote for an invalid id still binds", test_state_vote_for_an_invalid_id_still_binds},
+    {"capture clamps a huge leader epoch", test_state_capture_clamps_a_huge_leader_epoch},
+    {"capture skips unwritable peers", test_state_capture_skips_unwritable_peers},
     {"apply_globals overrides only announce", test_state_apply_globals_overrides_only_announce},
     {"apply_globals without records", test_state_apply_globals_without_records_keeps_config},
     {"capture_live records changed globals", test_state_capture_live_records_changed_globals},

@@ -11,5 +11,8 @@ extern CU_TestInfo conf_tests[];
 extern CU_TestInfo state_tests[];
 extern CU_TestInfo detect_tests[];
 extern CU_TestInfo link_tests[];
+extern CU_TestInfo wire_tests[];
+extern CU_TestInfo peers_tests[];
+extern CU_TestInfo vote_tests[];
 
 #endif
