@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # bench/bench.mk: benchmarks on real processes, included by the top-level Makefile.
 # `make bench` runs them all; `make bench-election RUNS=20` times SDOWN -> elected leader for
 # 3 vigil and 3 redis-sentinel watchers, alternating (see docs/benchmarks.md).

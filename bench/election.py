@@ -32,10 +32,11 @@ import harness  # noqa: E402
 from harness import Fleet, Primary, make_tmpdir, make_watcher, wait_for  # noqa: E402
 from resp import to_py  # noqa: E402
 
-# Ports for the bench: apart from the integration suite's 32000-39999, each still checked free
-# by binding it and locked with flock by the harness.
-harness.PORT_MIN = 40000
-harness.PORT_MAX = 44999
+# Ports for the bench: below Linux's ephemeral range (32768-60999 by default), so that no outgoing
+# connection can hold one of them when a server binds it, and apart from the integration suite's
+# 32000-39999. Fresh ones every run, each checked free by binding it and flock'ed by the harness.
+harness.PORT_MIN = 20000
+harness.PORT_MAX = 24999
 
 MASTER = 'mymaster'
 DOWN_AFTER_MS = 1000
@@ -108,8 +109,9 @@ def gossip_done(watchers):
     return True
 
 
-def one_run(kind, ports, index, start_spread_s):
+def one_run(kind, index, start_spread_s):
     """Start everything fresh, kill the primary, return a dict of timings (seconds)."""
+    ports = harness.alloc_ports(3 + WATCHERS)
     tmp = make_tmpdir(f'bench-{kind}-{index}')
     fleet = Fleet(tmp, ports[:3])
     primary = Primary(MASTER, ports[0], quorum=QUORUM, down_after_ms=DOWN_AFTER_MS)
@@ -139,6 +141,8 @@ def one_run(kind, ports, index, start_spread_s):
             except AssertionError as exc:
                 print(f'warning: {exc}', file=sys.stderr)
         fleet.stop()
+        for port in ports:
+            harness._release(port)   # keep the number of open lock files bounded
 
 
 def timings(events, t_kill, sdown):
@@ -254,7 +258,6 @@ def main(argv):
     deadline = time.monotonic() + budget
     vigil_src, vigil_sha = snapshot_vigil()
     print(f'vigil: {vigil_src} sha256 {vigil_sha[:16]}', flush=True)
-    ports = harness.alloc_ports(3 + WATCHERS)
     results = {k: [] for k in KINDS}
     for i in range(args.runs):
         order = KINDS if i % 2 == 0 else KINDS[::-1]
@@ -263,7 +266,7 @@ def main(argv):
                 print(f'time budget of {budget:.0f}s spent: stopping early', file=sys.stderr)
                 break
             try:
-                r = one_run(kind, ports, i, args.start_spread_ms / 1000.0)
+                r = one_run(kind, i, args.start_spread_ms / 1000.0)
             except (AssertionError, RuntimeError, OSError) as exc:
                 r = {'error': str(exc)[:500]}
             results[kind].append(r)

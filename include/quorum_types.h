@@ -30,6 +30,7 @@
 #define QU_DEFAULT_PRIORITY 100
 #define QU_ASK_PERIOD_MS 1000
 #define QU_ELECTION_TIMEOUT_MS 10000
+#define QU_EPOCH_MAX INT64_MAX /* epochs travel as signed 64-bit decimals on the wire */
 
 struct qu_addr {
 	char host[QU_HOST_MAX];

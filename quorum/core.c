@@ -175,6 +175,8 @@ int qu_step(struct qu_core *core, const struct qu_input *in)
 			return QU_EINVAL;
 		return qu_peers_on_hello(core, in->u.hello);
 	case QU_IN_VOTE_REQUEST:
+		if (!qu_vote_request_ok(&in->u.vote_request))
+			return QU_EINVAL;
 		qu_vote_on_request(core, &in->u.vote_request);
 		return QU_OK;
 	case QU_IN_VOTE_REPLY: {

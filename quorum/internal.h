@@ -85,6 +85,8 @@ void qu_peers_check_odown(struct qu_core *core, uint32_t group);
 void qu_peers_ask(struct qu_core *core, uint32_t group);
 
 /* vote.c: epochs, votes, leader election */
+/* A well-formed request: runid "*" or 40 hex digits, epoch within QU_EPOCH_MAX. */
+bool qu_vote_request_ok(const struct qu_vote_request *req);
 void qu_vote_on_request(struct qu_core *core, const struct qu_vote_request *req);
 int qu_vote_on_reply(struct qu_core *core, uint32_t watcher, const struct qu_vote_reply *rep);
 void qu_vote_tick_group(struct qu_core *core, uint32_t group);

@@ -237,7 +237,7 @@ int qu_peers_on_hello(struct qu_core *core, const struct qu_hello *h)
 				   core->groups[group].peers[peer].watcher, NULL);
 		qu_core_emit(core, QU_ACT_PERSIST, group, QU_NONE);
 	}
-	if (h->current_epoch > core->current_epoch)
+	if (h->current_epoch > core->current_epoch && h->current_epoch <= (uint64_t)QU_EPOCH_MAX)
 		qu_core_new_epoch(core, h->current_epoch);
 	adopt_config(core, group, peer, h);
 	core->groups[group].peers[peer].hello_at_ms = core->now_ms;

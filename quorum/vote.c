@@ -26,6 +26,7 @@ static int64_t jitter_ms(struct qu_core *core, int64_t range)
 void qu_core_new_epoch(struct qu_core *core, uint64_t epoch)
 {
 	QU_ASSERT(epoch > core->current_epoch); /* epochs never go backwards */
+	QU_ASSERT(epoch <= (uint64_t)QU_EPOCH_MAX);
 	core->current_epoch = epoch;
 	qu_core_emit(core, QU_ACT_PERSIST, QU_NONE, QU_NONE);
 	struct qu_action *a = qu_core_emit(core, QU_ACT_EVENT, QU_NONE, QU_NONE);
@@ -65,6 +66,26 @@ static uint32_t group_by_addr(const struct qu_core *core, const struct qu_addr *
 		if (core->groups[g].used && qu_addr_equal(&core->groups[g].conf.addr, addr))
 			return g;
 	return QU_NONE;
+}
+
+static bool is_runid(const char *s)
+{
+	size_t n = 0;
+	for (; s[n] != '\0' && n <= QU_RUNID_LEN; n++) {
+		char c = s[n];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+			return false;
+	}
+	return n == QU_RUNID_LEN;
+}
+
+bool qu_vote_request_ok(const struct qu_vote_request *req)
+{
+	if (memchr(req->runid, '\0', sizeof(req->runid)) == NULL ||
+	    memchr(req->primary.host, '\0', sizeof(req->primary.host)) == NULL)
+		return false;
+	return req->epoch <= (uint64_t)QU_EPOCH_MAX &&
+	       (strcmp(req->runid, "*") == 0 || is_runid(req->runid));
 }
 
 void qu_vote_on_request(struct qu_core *core, const struct qu_vote_request *req)
@@ -234,7 +255,9 @@ void qu_vote_tick_group(struct qu_core *core, uint32_t group)
 	int64_t now = core->now_ms;
 	switch (g->failover_state) {
 	case QU_FO_NONE:
-		if (g->odown && now >= g->failover_retry_at_ms)
+		/* At the last epoch the wire can carry there is no next one to run in. */
+		if (g->odown && now >= g->failover_retry_at_ms &&
+		    core->current_epoch < (uint64_t)QU_EPOCH_MAX)
 			start_election(core, group);
 		return;
 	case QU_FO_WAIT_START: {

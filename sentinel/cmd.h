@@ -2,9 +2,11 @@
 /*
  * The command layer of the RESP port: the command table (names, arities, flags and the COMMAND
  * metadata as redis-sentinel 7.0.15 reports it), lookup with Redis's error texts, and the
- * generic commands. Also the private contract between server.c and cmd.c (struct sn_client and
- * the few server operations commands need): only those two files may include this header.
- * It never touches sentinel state; SENTINEL/ROLE/PUBLISH hello/SHUTDOWN go through the hooks.
+ * commands. Also the private contract between the server files (server.c, server_client.c,
+ * server_pubsub.c) and the command files (cmd.c, cmd_client.c, cmd_command.c, cmd_info.c,
+ * cmd_table.c): struct sn_client and the few server operations commands need; no other file
+ * may include this header. It never touches sentinel state; SENTINEL/ROLE/PUBLISH hello/
+ * SHUTDOWN go through the hooks.
  */
 #ifndef SN_CMD_H
 #define SN_CMD_H
@@ -101,7 +103,7 @@ bool sn_cmd_is_http(const struct sn_req *req);
 const struct sn_cmd *sn_cmd_table(void);
 
 /*
- * Implemented in server.c for cmd.c.
+ * Implemented in server.c and server_pubsub.c for the command files.
  */
 
 /* Check user/password like Redis's default user: user "default" (or NULL) and requirepass.

@@ -47,12 +47,13 @@ struct sn_server_conf {
 	const char *myid;        /* 40-hex sentinel id (kept for the hooks' use); may be NULL */
 };
 
-struct sn_client; /* opaque outside server.c and cmd.c */
+struct sn_client; /* opaque outside the server and command files (see cmd.h) */
 
 struct sn_server_hooks {
 	void *ctx;
-	/* SENTINEL <sub> ...: append exactly one reply to sn_client_out(c). argv[0] is "SENTINEL";
-	 * the subcommand is known and its arity already checked (cmd.c table). */
+	/* SENTINEL <sub> ...: append exactly one reply to sn_client_out(c), synchronously (c is
+	 * only valid during the call). argv[0] is "SENTINEL"; the subcommand is one of 7.0.15's
+	 * and its arity is already checked (cmd_table.c). */
 	void (*sentinel)(void *ctx, struct sn_client *c, int argc, char **argv, size_t *lens);
 	/* ROLE: append the reply (["sentinel", [names...]]). */
 	void (*role)(void *ctx, struct sn_client *c);
@@ -94,7 +95,7 @@ struct sn_server_inst {
 	uint32_t idx;
 };
 
-/* Embed in the daemon; every field is private to server.c/cmd.c. */
+/* Embed in the daemon; every field is private to the server and command files (cmd.h). */
 struct sn_server {
 	struct ev_loop *loop;
 	struct sn_server_hooks hooks;

@@ -5,11 +5,13 @@
  * unchanged and is then fed to a small core as QU_IN_HELLO. An empty line advances the clock 1 s
  * and ticks, a line "!" brings every watcher link up. After every step the harness checks the
  * core: epochs never decrease, tables stay bounded and consistent, a refused hello changes
- * nothing, and NODE_ADD/NODE_DEL track the live endpoints exactly. Violations abort.
+ * nothing, NODE_ADD/NODE_DEL track the live endpoints exactly, and every hello we publish parses.
+ * Violations abort.
  */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +66,20 @@ static void take_snapshot(const struct qu_core *core, struct snapshot *s)
 		s->watcher_used[w] = qu_watcher_at(core, w) != NULL;
 }
 
+/* What we publish must parse as a hello (epochs past INT64_MAX aside: see test_vote.c). */
+static void check_sent_hello(const struct qu_action *a)
+{
+	char payload[QU_TEXT_MAX + 32];
+	int n = snprintf(payload, sizeof(payload), "127.0.0.1,26379,%s", a->text);
+	check(n > 0 && (size_t)n < sizeof(payload));
+	struct qu_hello hello;
+	int rc = qu_wire_hello_parse(payload, (size_t)n, &hello);
+	if (rc == QU_WIRE_EEPOCH && a->epoch > INT64_MAX)
+		return;
+	check(rc == 0);
+	check(strcmp(hello.runid, MYID) == 0 && hello.current_epoch == a->epoch);
+}
+
 /* Execute the outbox as a shell would, keeping the set of live endpoints. */
 static int drain(struct harness *h)
 {
@@ -77,6 +93,8 @@ static int drain(struct harness *h)
 			check(a->node < NODES_MAX + WATCHERS_MAX);
 			check(h->live[a->node]);
 			h->live[a->node] = false;
+		} else if (a->kind == QU_ACT_SEND_HELLO) {
+			check_sent_hello(a);
 		} else if (a->kind == QU_ACT_EVENT) {
 			check((unsigned)a->event < QU_EV_COUNT);
 			size_t len = strnlen(a->text, sizeof(a->text));

@@ -1363,6 +1363,8 @@ static void test_state_vote_and_peers_survive_a_restart(void)
 }
 
 /* A vote for a candidate that is no valid id is written "*": the epoch still binds us. */
+/* A vote restored with an id the state file cannot hold (only reachable through QU_ADMIN_VOTE:
+ * the core refuses such ids in vote requests) is written as "*" and still binds its epoch. */
 static void test_state_vote_for_an_invalid_id_still_binds(void)
 {
 	struct sn_conf conf;
@@ -1374,8 +1376,15 @@ static void test_state_vote_for_an_invalid_id_still_binds(void)
 
 	given_conf(&conf);
 	given_core_of(&l, &conf);
-	struct qu_action granted = ask_vote(&l, "b", NOT_HEX, 10);
-	CU_ASSERT_STRING_EQUAL_FATAL(granted.runid, NOT_HEX);
+	struct qu_input refused = {.kind = QU_IN_VOTE_REQUEST};
+	refused.u.vote_request.primary = qu_group_at(l.core, qu_group_find(l.core, "b"))->conf.addr;
+	refused.u.vote_request.epoch = 10;
+	snprintf(refused.u.vote_request.runid, sizeof(refused.u.vote_request.runid), "%s", NOT_HEX);
+	CU_ASSERT_EQUAL(qu_step(l.core, &refused), QU_EINVAL); /* vote requests need a real id */
+	CU_ASSERT_STRING_EQUAL(qu_group_at(l.core, qu_group_find(l.core, "b"))->leader, "");
+	struct qu_admin v = {.op = QU_ADMIN_VOTE, .group = qu_group_find(l.core, "b"), .quiet = true,
+			     .str = NOT_HEX, .num = 10};
+	step(&l, &v);
 	persist_and_reload(&l, &conf, &st, &back, &eff);
 	restore(&again, &eff);
 	struct qu_action second = ask_vote(&again, "b", PEER1, 10);
@@ -1394,7 +1403,8 @@ static void test_state_vote_for_an_invalid_id_still_binds(void)
 	sn_conf_free(&conf);
 }
 
-/* An epoch beyond QU_ADMIN_VOTE's int64_t is clamped, never a reason to fail the write. */
+/* Epochs past what the wire carries (signed 64-bit) are refused by the core, so none is ever
+ * recorded; the largest accepted one is written as is. */
 static void test_state_capture_clamps_a_huge_leader_epoch(void)
 {
 	struct sn_conf conf;
@@ -1405,11 +1415,16 @@ static void test_state_capture_clamps_a_huge_leader_epoch(void)
 
 	given_conf(&conf);
 	given_core_of(&l, &conf);
-	(void)ask_vote(&l, "a", PEER1, UINT64_MAX);
+	struct qu_input refused = {.kind = QU_IN_VOTE_REQUEST};
+	refused.u.vote_request.primary = qu_group_at(l.core, qu_group_find(l.core, "a"))->conf.addr;
+	refused.u.vote_request.epoch = UINT64_MAX;
+	snprintf(refused.u.vote_request.runid, sizeof(refused.u.vote_request.runid), "%s", PEER1);
+	CU_ASSERT_EQUAL(qu_step(l.core, &refused), QU_EINVAL);
+	(void)ask_vote(&l, "a", PEER1, INT64_MAX);
 	CU_ASSERT_EQUAL_FATAL(sn_state_capture(l.core, &conf, &st), 0);
 	int rc = sn_state_encode(&st, &text, &len);
 
-	CU_ASSERT_EQUAL(st.current_epoch, UINT64_MAX);
+	CU_ASSERT_EQUAL(st.current_epoch, INT64_MAX);
 	CU_ASSERT_TRUE(st.groups[0].has_leader);
 	CU_ASSERT_STRING_EQUAL(st.groups[0].leader, PEER1);
 	CU_ASSERT_EQUAL(st.groups[0].leader_epoch, INT64_MAX);
@@ -1910,7 +1925,7 @@ CU_TestInfo state_tests[] = {
     {"capture of unchanged core", test_state_capture_of_unchanged_core_has_no_overrides},
     {"vote and peers survive a restart", test_state_vote_and_peers_survive_a_restart},
     {"vote for an invalid id still binds", test_state_vote_for_an_invalid_id_still_binds},
-    {"capture clamps a huge leader epoch", test_state_capture_clamps_a_huge_leader_epoch},
+    {"huge epochs are refused, the largest is kept", test_state_capture_clamps_a_huge_leader_epoch},
     {"capture skips unwritable peers", test_state_capture_skips_unwritable_peers},
     {"apply_globals overrides only announce", test_state_apply_globals_overrides_only_announce},
     {"apply_globals without records", test_state_apply_globals_without_records_keeps_config},
