@@ -3,8 +3,8 @@
  * Votes and leader election driven with a fake clock: answering IS-MASTER-DOWN-BY-ADDR (one vote
  * per group and epoch, persisted before the reply), starting an election on ODOWN, counting
  * majority and quorum, split votes, timeouts and back-off (sentinel-protocol.md §4, §5.1).
- * "Regression" tests failed on the first core (f9c15ba); a "KNOWN BUG" test fails until quorum/
- * is fixed (see its comment for the input, the expected behaviour and the fix).
+ * "Regression" tests failed on an earlier core; the bugs they exposed are fixed in quorum/ (see
+ * each test's comment for the input and the expected behaviour).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -481,7 +481,7 @@ static void test_hello_in_the_step_that_bumps_the_epoch_carries_no_unwritten_epo
 }
 
 /*
- * KNOWN BUG (quorum/vote.c start_election, quorum/wire.c): the wire caps epochs at INT64_MAX
+ * Fixed bug (quorum/vote.c start_election, quorum/wire.c): the wire caps epochs at INT64_MAX
  * (qu_wire_hello_parse refuses more, IS-MASTER-DOWN-BY-ADDR epochs are signed in Sentinel), but a
  * hello carrying current epoch INT64_MAX is accepted and our next election goes to INT64_MAX + 1:
  * from then on every hello we publish is refused by vigil peers (and our asks by redis-sentinel).
