@@ -151,6 +151,13 @@ struct qu_core *qu_core_init(void *mem, const struct qu_params *params);
  */
 int qu_step(struct qu_core *core, const struct qu_input *in) __attribute__((warn_unused_result));
 
+/*
+ * The earliest time at which a TICK would change a decision that is pending now (a node reaching
+ * SDOWN, an election starting or timing out), or INT64_MAX. The shell may feed a TICK then rather
+ * than waiting for its periodic one; periodic TICKs are still needed for everything else.
+ */
+int64_t qu_next_deadline_ms(const struct qu_core *core);
+
 /* Next pending action, in order, or NULL when the outbox is empty (and then it is reset). */
 const struct qu_action *qu_action_next(struct qu_core *core);
 

@@ -342,3 +342,25 @@ int qu_setting_from_name(const char *name)
 			return s;
 	return -1;
 }
+
+int64_t qu_next_deadline_ms(const struct qu_core *core)
+{
+	int64_t next = INT64_MAX;
+	for (uint32_t i = 0; i < core->limits.nodes_max; i++) {
+		const struct qu_node *n = &core->nodes[i];
+		if (!n->used)
+			continue;
+		int64_t at = qu_probe_deadline(&n->probe, core->groups[n->group].conf.down_after_ms,
+					       n->cmd_up && n->pubsub_up);
+		if (at < next)
+			next = at;
+	}
+	for (uint32_t g = 0; g < core->limits.groups_max; g++) {
+		if (!core->groups[g].used)
+			continue;
+		int64_t at = qu_vote_deadline(core, g);
+		if (at < next)
+			next = at;
+	}
+	return next;
+}

@@ -26,6 +26,24 @@ bool qu_probe_ping_due(struct qu_probe *p, int64_t now_ms, int64_t down_after_ms
 	return true;
 }
 
+void qu_probe_on_loss(struct qu_probe *p, int64_t now_ms)
+{
+	if (p->ping_pending_since_ms == 0)
+		p->ping_pending_since_ms = now_ms;
+}
+
+/* When SDOWN would next start to hold for p if nothing answers (INT64_MAX: not timed). */
+int64_t qu_probe_deadline(const struct qu_probe *p, int64_t down_after_ms, bool connected)
+{
+	if (p->sdown)
+		return INT64_MAX;
+	if (p->ping_pending_since_ms != 0)
+		return p->ping_pending_since_ms + down_after_ms + 1;
+	if (!connected)
+		return p->ping_ok_at_ms + down_after_ms + 1;
+	return INT64_MAX;
+}
+
 void qu_probe_on_reply(struct qu_probe *p, int64_t now_ms, bool valid)
 {
 	p->ping_reply_at_ms = now_ms;
@@ -160,6 +178,12 @@ void qu_detect_on_link(struct qu_core *core, uint32_t node, enum qu_link_kind wh
 	if (which == QU_LINK_CMD) {
 		if (n->cmd_up && !up)
 			qu_core_event(core, QU_EV_CMD_LINK_RECONNECT, n->group, node, NULL);
+		/* A lost command link is an unanswered PING: Sentinel queues a PING on its
+		 * immediate reconnect attempt, which starts the same clock. Timing SDOWN from the
+		 * loss, not from the last PONG, makes every watcher that saw the crash reach SDOWN
+		 * at the same moment instead of up to a ping period apart. */
+		if (n->cmd_up && !up)
+			qu_probe_on_loss(&n->probe, now);
 		n->cmd_up = up;
 		n->cmd_since_ms = now;
 		/* Requests in flight died with the link; the clock of the oldest unanswered PING

@@ -70,6 +70,8 @@ void qu_detect_node_reset(struct qu_node *n, int64_t now_ms);
 void qu_probe_reset(struct qu_probe *p, int64_t now_ms);
 bool qu_probe_ping_due(struct qu_probe *p, int64_t now_ms, int64_t down_after_ms);
 void qu_probe_on_reply(struct qu_probe *p, int64_t now_ms, bool valid);
+void qu_probe_on_loss(struct qu_probe *p, int64_t now_ms);
+int64_t qu_probe_deadline(const struct qu_probe *p, int64_t down_after_ms, bool connected);
 bool qu_probe_timed_out(const struct qu_probe *p, int64_t now_ms, int64_t down_after_ms,
 			bool connected);
 
@@ -90,6 +92,8 @@ bool qu_vote_request_ok(const struct qu_vote_request *req);
 void qu_vote_on_request(struct qu_core *core, const struct qu_vote_request *req);
 int qu_vote_on_reply(struct qu_core *core, uint32_t watcher, const struct qu_vote_reply *rep);
 void qu_vote_tick_group(struct qu_core *core, uint32_t group);
+/* When the group's election logic next needs a tick (INT64_MAX: nothing timed). */
+int64_t qu_vote_deadline(const struct qu_core *core, uint32_t group);
 void qu_vote_persist_failed(struct qu_core *core);
 /* Emit PERSIST now if a previous one failed (call before anything that reveals state). */
 void qu_vote_persist_before_reveal(struct qu_core *core);

@@ -249,6 +249,8 @@ int qu_peers_on_hello(struct qu_core *core, const struct qu_hello *h)
 void qu_peers_on_link(struct qu_core *core, uint32_t w, bool up)
 {
 	struct qu_watcher *x = &core->watchers[w];
+	if (x->cmd_up && !up)
+		qu_probe_on_loss(&x->probe, core->now_ms);
 	x->cmd_up = up;
 	x->cmd_since_ms = core->now_ms;
 }

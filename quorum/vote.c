@@ -12,6 +12,12 @@
 #define QU_RETRY_MIN_MS 100
 #define QU_RETRY_JITTER_MS 900
 
+/* Watchers that see ODOWN together would all run at once and split the vote. Each waits this
+ * long per connected peer with a smaller runid, so the smallest starts at once and the others,
+ * asked for their vote meanwhile, vote for it instead of competing. A few milliseconds: far
+ * below any detection time, far above a loopback or LAN round trip. */
+#define QU_CANDIDATE_STAGGER_MS 15
+
 static int64_t election_timeout_ms(const struct qu_group *g)
 {
 	return g->conf.failover_timeout_ms < QU_ELECTION_TIMEOUT_MS ? g->conf.failover_timeout_ms
@@ -249,6 +255,34 @@ static void end_election(struct qu_core *core, uint32_t group, enum outcome outc
 		g->failover_retry_at_ms = retry_at;
 }
 
+/* How many connected, healthy peers of the group would go before us (smaller runid). */
+static uint32_t candidate_rank(const struct qu_core *core, const struct qu_group *g)
+{
+	uint32_t rank = 0;
+	for (uint32_t i = 0; i < g->peer_count; i++) {
+		const struct qu_watcher *w = &core->watchers[g->peers[i].watcher];
+		if (w->cmd_up && !w->probe.sdown && strcmp(w->runid, core->myid) < 0)
+			rank++;
+	}
+	return rank;
+}
+
+static int64_t election_start_at_ms(const struct qu_core *core, const struct qu_group *g)
+{
+	int64_t at = g->odown_since_ms + (int64_t)candidate_rank(core, g) * QU_CANDIDATE_STAGGER_MS;
+	return at > g->failover_retry_at_ms ? at : g->failover_retry_at_ms;
+}
+
+int64_t qu_vote_deadline(const struct qu_core *core, uint32_t group)
+{
+	const struct qu_group *g = &core->groups[group];
+	if (g->failover_state == QU_FO_NONE && g->odown)
+		return election_start_at_ms(core, g);
+	if (g->failover_state == QU_FO_WAIT_START)
+		return g->failover_started_at_ms + election_timeout_ms(g) + 1;
+	return INT64_MAX;
+}
+
 void qu_vote_tick_group(struct qu_core *core, uint32_t group)
 {
 	struct qu_group *g = &core->groups[group];
@@ -256,7 +290,7 @@ void qu_vote_tick_group(struct qu_core *core, uint32_t group)
 	switch (g->failover_state) {
 	case QU_FO_NONE:
 		/* At the last epoch the wire can carry there is no next one to run in. */
-		if (g->odown && now >= g->failover_retry_at_ms &&
+		if (g->odown && now >= election_start_at_ms(core, g) &&
 		    core->current_epoch < (uint64_t)QU_EPOCH_MAX)
 			start_election(core, group);
 		return;

@@ -8,6 +8,7 @@
  */
 #include "cmd.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -86,14 +87,21 @@ bool sn_cmd_is_http(const struct sn_req *req)
 	return req->argc > 0 && (sn_cmd_arg_is(req, 0, "post") || sn_cmd_arg_is(req, 0, "host:"));
 }
 
-void sn_cmd_reply_help(struct sn_client *c, const char *const *lines)
+/* Redis's addReplyHelp: a header line naming the command, the lines, then HELP itself. */
+void sn_cmd_reply_help(struct sn_client *c, const char *name, const char *const *lines)
 {
+	char head[SN_CMD_NAME_MAX + 64];
 	size_t n = 0;
 	while (lines[n] != NULL)
 		n++;
-	sn_resp_array(&c->out, n);
+	snprintf(head, sizeof(head),
+	         "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", name);
+	sn_resp_array(&c->out, n + 3);
+	sn_resp_status(&c->out, head);
 	for (size_t i = 0; i < n; i++)
 		sn_resp_status(&c->out, lines[i]);
+	sn_resp_status(&c->out, "HELP");
+	sn_resp_status(&c->out, "    Prints this help.");
 }
 
 /* ---- PING ECHO QUIT ROLE SHUTDOWN SENTINEL PUBLISH ---------------------------------------- */

@@ -255,7 +255,6 @@ void sn_cmd_run_client_kill(struct sn_server *s, struct sn_client *c, const stru
 void sn_cmd_run_client_help(struct sn_server *s, struct sn_client *c, const struct sn_req *req)
 {
 	static const char *const lines[] = {
-	    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 	    "GETNAME",
 	    "    Return the name of the current connection.",
 	    "ID",
@@ -282,11 +281,9 @@ void sn_cmd_run_client_help(struct sn_server *s, struct sn_client *c, const stru
 	    "      Return clients of specified type.",
 	    "SETNAME <name>",
 	    "    Assign the name <name> to the current connection.",
-	    "HELP",
-	    "    Prints this help.",
 	    NULL,
 	};
 	(void)s;
 	(void)req;
-	sn_cmd_reply_help(c, lines);
+	sn_cmd_reply_help(c, "CLIENT", lines);
 }

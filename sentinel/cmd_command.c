@@ -261,7 +261,6 @@ void sn_cmd_run_command_getkeys(struct sn_server *s, struct sn_client *c, const 
 void sn_cmd_run_command_help(struct sn_server *s, struct sn_client *c, const struct sn_req *req)
 {
 	static const char *const lines[] = {
-	    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 	    "(no subcommand)",
 	    "    Return details about all Redis commands.",
 	    "COUNT",
@@ -280,11 +279,9 @@ void sn_cmd_run_command_help(struct sn_server *s, struct sn_client *c, const str
 	    "    Return the keys from a full Redis command.",
 	    "GETKEYSANDFLAGS <full-command>",
 	    "    Return the keys and the access flags from a full Redis command.",
-	    "HELP",
-	    "    Prints this help.",
 	    NULL,
 	};
 	(void)s;
 	(void)req;
-	sn_cmd_reply_help(c, lines);
+	sn_cmd_reply_help(c, "COMMAND", lines);
 }

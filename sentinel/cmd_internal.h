@@ -69,8 +69,12 @@ bool sn_cmd_arg_is(const struct sn_req *req, int i, const char *word);
 /* The row of tab (ended by a NULL name) whose name is name[0..len), ignoring case; or NULL. */
 const struct sn_cmd *sn_cmd_find(const struct sn_cmd *tab, const char *name, size_t len);
 
-/* Append a HELP reply: an array of the status lines in `lines`, ended by NULL. */
-void sn_cmd_reply_help(struct sn_client *c, const char *const *lines);
+/*
+ * Append a HELP reply as Redis's addReplyHelp does: an array of status lines, "<name>
+ * <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", then `lines` (ended by NULL),
+ * then "HELP" and "    Prints this help.". name is the command in upper case ("CLIENT").
+ */
+void sn_cmd_reply_help(struct sn_client *c, const char *name, const char *const *lines);
 
 /*
  * Redis's clientSetNameOrReply (CLIENT SETNAME, HELLO SETNAME): "" clears the name; only

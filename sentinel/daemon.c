@@ -258,6 +258,23 @@ static int feed_one(struct sn_daemon *d, const struct qu_input *in)
 	return rc;
 }
 
+/* Wake exactly when the core's next timed decision is due (SDOWN, an election step) instead of
+ * up to a tick later: SDOWN is then declared at down-after, not down-after + tick. */
+static void arm_wake(struct sn_daemon *d)
+{
+	if (d->loop == NULL || d->booting)
+		return;
+	int64_t at = qu_next_deadline_ms(d->core);
+	ev_timer_stop(d->loop, &d->wake);
+	if (at == INT64_MAX)
+		return;
+	int64_t delay_ms = at - sn_clock_now_ms();
+	if (delay_ms >= SN_TICK_MS)
+		return; /* the periodic tick comes first */
+	ev_timer_set(&d->wake, delay_ms > 0 ? (double)delay_ms / 1000.0 : 0.0, 0.0);
+	ev_timer_start(d->loop, &d->wake);
+}
+
 int sn_daemon_feed(struct sn_daemon *d, const struct qu_input *in)
 {
 	if (d->feeding) {
@@ -281,6 +298,7 @@ int sn_daemon_feed(struct sn_daemon *d, const struct qu_input *in)
 		free(hello);
 	}
 	d->feeding = false;
+	arm_wake(d);
 	return rc;
 }
 
@@ -429,6 +447,15 @@ static void tick_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct sn_daemon *d = (struct sn_daemon *)((char *)w - offsetof(struct sn_daemon, tick));
+	struct qu_input in = {.kind = QU_IN_TICK, .now_ms = sn_clock_now_ms()};
+	(void)sn_daemon_feed(d, &in);
+}
+
+static void wake_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct sn_daemon *d = (struct sn_daemon *)((char *)w - offsetof(struct sn_daemon, wake));
 	struct qu_input in = {.kind = QU_IN_TICK, .now_ms = sn_clock_now_ms()};
 	(void)sn_daemon_feed(d, &in);
 }
@@ -621,6 +648,7 @@ static void start_timers(struct sn_daemon *d)
 {
 	ev_timer_init(&d->tick, tick_on_timer, 0.0, SN_TICK_MS / 1000.0);
 	ev_timer_start(d->loop, &d->tick);
+	ev_timer_init(&d->wake, wake_on_timer, 0.0, 0.0);
 	ev_signal_init(&d->sig_term, signal_on_stop, SIGTERM);
 	ev_signal_start(d->loop, &d->sig_term);
 	ev_signal_init(&d->sig_int, signal_on_stop, SIGINT);
@@ -688,6 +716,7 @@ void sn_daemon_free(struct sn_daemon *d)
 		(void)sn_daemon_persist(d);
 	if (d->loop != NULL) {
 		ev_timer_stop(d->loop, &d->tick);
+		ev_timer_stop(d->loop, &d->wake);
 		ev_signal_stop(d->loop, &d->sig_term);
 		ev_signal_stop(d->loop, &d->sig_int);
 		ev_signal_stop(d->loop, &d->sig_hup);

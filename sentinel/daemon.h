@@ -44,6 +44,7 @@ struct sn_daemon {
 	struct sn_server server;
 	struct sn_node_cache *cache;   /* qu_nodes_max() entries */
 	ev_timer tick;
+	ev_timer wake;                 /* one-shot: the core's next deadline, if before the tick */
 	ev_signal sig_term;
 	ev_signal sig_int;
 	ev_signal sig_hup;

@@ -373,6 +373,16 @@ static char at(const char *s, size_t len, size_t i)
 	return i < len ? s[i] : '\0';
 }
 
+/* The closing quote at i ends the token; like sdssplitargs, it must be followed by a blank or
+ * the end. Returns the index after it, or SIZE_MAX. */
+static size_t after_quote(const char *s, size_t len, size_t i)
+{
+	char next = at(s, len, i + 1);
+	if (next != '\0' && !is_blank(next))
+		return SIZE_MAX;
+	return i + 1;
+}
+
 /* One token in double quotes, starting after the quote. Returns the index after the closing
  * quote, or SIZE_MAX on unbalanced quotes. */
 static size_t token_dquoted(const char *s, size_t len, size_t i, struct sn_buf *tok)
@@ -397,11 +407,7 @@ static size_t token_dquoted(const char *s, size_t len, size_t i, struct sn_buf *
 			sn_buf_append(tok, &out, 1);
 			i += 2;
 		} else if (c == '"') {
-			/* the closing quote must be followed by a blank or the end */
-			char next = at(s, len, i + 1);
-			if (next != '\0' && !is_blank(next))
-				return SIZE_MAX;
-			return i + 1;
+			return after_quote(s, len, i);
 		} else {
 			sn_buf_append(tok, &c, 1);
 			i++;
@@ -419,10 +425,7 @@ static size_t token_squoted(const char *s, size_t len, size_t i, struct sn_buf *
 			sn_buf_append(tok, "'", 1);
 			i += 2;
 		} else if (c == '\'') {
-			char next = at(s, len, i + 1);
-			if (next != '\0' && !is_blank(next))
-				return SIZE_MAX;
-			return i + 1;
+			return after_quote(s, len, i);
 		} else {
 			sn_buf_append(tok, &c, 1);
 			i++;

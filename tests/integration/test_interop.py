@@ -248,7 +248,9 @@ class InteropElectionTest(IntegrationCase):
         own clock, answers IS-MASTER-DOWN-BY-ADDR and votes as usual. Only the redis-sentinels'
         ask-period (SENTINEL DEBUG) is raised so that they do not poll peers, hence cannot reach
         ODOWN and become candidates before the SUT; it is set back to 1000 ms once a leader is
-        elected, and they must then reach ODOWN by themselves."""
+        elected, and they must then reach ODOWN by themselves. The replicas are held as in the
+        other test, so that a redis-sentinel in the SUT seat (VIGIL_SUT=redis-sentinel) cannot
+        move the primary before everyone reported ODOWN."""
         ens = Ensemble(self)
         ens.wait_gossip(self)
         for w in ens.refs:
