@@ -18,13 +18,13 @@
 #include "clock.h"
 #include "cmd_internal.h"
 
-#define INFO_SECTIONS 5
+#define INFO_SECTIONS 6
 #define PUBSUB_DISTINCT_MAX 65536u /* INFO counts distinct channels up to this many subs */
 
-enum info_section { SEC_SERVER, SEC_CLIENTS, SEC_CPU, SEC_STATS, SEC_SENTINEL };
+enum info_section { SEC_SERVER, SEC_CLIENTS, SEC_CPU, SEC_STATS, SEC_SENTINEL, SEC_VIGIL };
 
 static const char *const info_section_names[INFO_SECTIONS] = {"server", "clients", "cpu", "stats",
-                                                              "sentinel"};
+                                                              "sentinel", "vigil"};
 
 static const char *ev_backend_name(struct ev_loop *loop)
 {
@@ -191,8 +191,9 @@ static void info_stats(struct sn_server *s, struct sn_buf *b)
 	              (unsigned long long)st->writes_processed);
 }
 
-/* Which sections INFO asked for: none = all five; "all"/"default"/"everything" = all five;
- * unknown names are ignored (sentinelInfoCommand). */
+/* Which sections INFO asked for: none = the five of redis-sentinel; "all"/"default" = the same;
+ * "everything" = those and vigil's own; unknown names are ignored (sentinelInfoCommand). The
+ * vigil section is opt-in so that default INFO stays byte-compatible with redis-sentinel's. */
 static void info_pick(const struct sn_req *req, bool want[INFO_SECTIONS])
 {
 	bool any = req->argc == 1;
@@ -200,12 +201,14 @@ static void info_pick(const struct sn_req *req, bool want[INFO_SECTIONS])
 		if (sn_cmd_arg_is(req, i, "all") || sn_cmd_arg_is(req, i, "default") ||
 		    sn_cmd_arg_is(req, i, "everything"))
 			any = true;
+		if (sn_cmd_arg_is(req, i, "everything"))
+			want[SEC_VIGIL] = true;
 		for (int k = 0; k < INFO_SECTIONS; k++) {
 			if (sn_cmd_arg_is(req, i, info_section_names[k]))
 				want[k] = true;
 		}
 	}
-	for (int k = 0; any && k < INFO_SECTIONS; k++)
+	for (int k = 0; any && k < SEC_VIGIL; k++)
 		want[k] = true;
 }
 
@@ -220,6 +223,8 @@ void sn_cmd_run_info(struct sn_server *s, struct sn_client *c, const struct sn_r
 		if (!want[k])
 			continue;
 		if (k == SEC_SENTINEL && s->hooks.info_sentinel == NULL)
+			continue;
+		if (k == SEC_VIGIL && s->hooks.info_vigil == NULL)
 			continue;
 		if (b.len > 0)
 			sn_buf_append(&b, "\r\n", 2);
@@ -238,6 +243,9 @@ void sn_cmd_run_info(struct sn_server *s, struct sn_client *c, const struct sn_r
 			break;
 		case SEC_SENTINEL:
 			s->hooks.info_sentinel(s->hooks.ctx, &b);
+			break;
+		case SEC_VIGIL:
+			s->hooks.info_vigil(s->hooks.ctx, &b);
 			break;
 		}
 	}

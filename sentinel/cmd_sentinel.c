@@ -18,6 +18,7 @@
 #include "log.h"
 #include "resp.h"
 #include "state.h"
+#include "version.h"
 
 struct req {
 	struct sn_daemon *d;
@@ -749,4 +750,19 @@ void sn_cmd_info_sentinel(void *ctx, struct sn_buf *out)
 			      (unsigned)g->conf.addr.port, (unsigned)g->replica_count,
 			      (unsigned)g->peer_count + 1);
 	}
+}
+
+void sn_cmd_info_vigil(void *ctx, struct sn_buf *out)
+{
+	struct sn_daemon *d = ctx;
+	sn_buf_printf(out,
+		      "# Vigil\r\nvigil_version:%s\r\nvigil_current_epoch:%llu\r\n"
+		      "vigil_hello_received:%llu\r\nvigil_hello_rejected:%llu\r\n"
+		      "vigil_vote_requests_rejected:%llu\r\nvigil_vote_replies_rejected:%llu\r\n"
+		      "vigil_state_write_failures:%llu\r\n",
+		      VIGIL_VERSION, (unsigned long long)qu_current_epoch(d->core),
+		      (unsigned long long)d->hello_received, (unsigned long long)d->hello_rejected,
+		      (unsigned long long)d->vote_request_rejected,
+		      (unsigned long long)d->vote_reply_rejected,
+		      (unsigned long long)d->persist_failures);
 }

@@ -319,9 +319,11 @@ int sn_daemon_persist(struct sn_daemon *d)
 	else
 		sn_err_set(&err, "cannot encode state");
 	free(text);
-	if (rc != 0)
+	if (rc != 0) {
+		d->persist_failures++;
 		sn_log(SN_LOG_WARNING, "event=state-write-failed dir=%s err=\"%s\"", d->conf.dir,
 		       err.msg);
+	}
 	d->persist_rc = rc;
 	return rc;
 }
@@ -638,6 +640,7 @@ static int start_io(struct sn_daemon *d, struct sn_err *err)
 		.sentinel = sn_cmd_sentinel,
 		.role = sn_cmd_role,
 		.info_sentinel = sn_cmd_info_sentinel,
+		.info_vigil = sn_cmd_info_vigil,
 		.hello = server_on_hello,
 		.shutdown = server_on_shutdown,
 	};

@@ -63,6 +63,7 @@ struct sn_daemon {
 	uint64_t hello_rejected;       /* malformed, or naming a primary we do not monitor */
 	uint64_t vote_reply_rejected;  /* malformed IS-MASTER-DOWN-BY-ADDR replies from peers */
 	uint64_t vote_request_rejected;/* malformed IS-MASTER-DOWN-BY-ADDR requests */
+	uint64_t persist_failures;     /* state file writes that failed */
 	struct {
 		bool valid;                /* set by the VOTE_REPLY action of the last request */
 		bool down;
@@ -96,5 +97,6 @@ int sn_daemon_persist(struct sn_daemon *d);
 void sn_cmd_sentinel(void *ctx, struct sn_client *c, int argc, char **argv, size_t *lens);
 void sn_cmd_role(void *ctx, struct sn_client *c);
 void sn_cmd_info_sentinel(void *ctx, struct sn_buf *out);
+void sn_cmd_info_vigil(void *ctx, struct sn_buf *out);
 
 #endif

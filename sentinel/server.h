@@ -59,6 +59,8 @@ struct sn_server_hooks {
 	void (*role)(void *ctx, struct sn_client *c);
 	/* Append the "# Sentinel\r\n..." INFO section (CRLF line ends, no trailing blank line). */
 	void (*info_sentinel)(void *ctx, struct sn_buf *out);
+	/* Append the "# Vigil\r\n..." INFO section (counters of our own; INFO vigil / everything). */
+	void (*info_vigil)(void *ctx, struct sn_buf *out);
 	/* PUBLISH __sentinel__:hello <payload>: returns 0 if processed. The reply is :1 either way.
 	 */
 	int (*hello)(void *ctx, const char *payload, size_t len);

@@ -7,7 +7,8 @@ redis-sentinel 7.0.15 too (VIGIL_SUT=redis-sentinel), which persists votes in it
 
 import unittest
 
-from harness import HOST, IntegrationCase, Primary, RedisServer, alloc_ports, make_sut
+from harness import (HOST, IntegrationCase, Primary, RedisServer, alloc_ports, make_sut,
+                     require_vigil)
 from resp import to_py
 
 CANDIDATE_A = 'a' * 40
@@ -53,6 +54,52 @@ class VoteTest(IntegrationCase):
         sut = self.new_sut()
         self.assertEqual(to_py(sut.call('SENTINEL', 'IS-MASTER-DOWN-BY-ADDR', HOST, '1',
                                         '9', CANDIDATE_A)), [0, '*', 0])
+
+    def vigil_counters(self, sut):
+        text = to_py(sut.call('INFO', 'vigil'))
+        return {k: int(v) for k, v in (line.split(':', 1) for line in text.split('\r\n')
+                                        if ':' in line and not k_is_version(line))}
+
+    def test_bad_hellos_and_vote_requests_are_refused_and_counted(self):
+        sut = self.new_sut()
+        require_vigil(self, 'INFO vigil counters')
+        before = self.vigil_counters(sut)
+        epoch_before = before['vigil_current_epoch']
+        bad_hellos = [
+            'a,b,c',                                                      # 3 fields
+            '127.0.0.1,26379,' + 'a' * 40 + ',1,mymaster,127.0.0.1,6379', # 7 fields
+            '127.0.0.1,26379,' + 'a' * 40 + ',x,mymaster,127.0.0.1,6379,0',  # epoch not a number
+            '127.0.0.1,26379,' + 'a' * 40 + ',99999999999999999999,mymaster,127.0.0.1,6379,0',
+            '127.0.0.1,0,' + 'a' * 40 + ',1,mymaster,127.0.0.1,6379,0',   # port 0
+            '127.0.0.1,26379,' + 'z' * 40 + ',1,mymaster,127.0.0.1,6379,0',  # runid not hex
+            '127.0.0.1,26379,' + 'a' * 40 + ',7,nosuchmaster,127.0.0.1,6379,0',  # unknown name
+        ]
+        for payload in bad_hellos:
+            self.assertEqual(to_py(sut.call('PUBLISH', '__sentinel__:hello', payload)), 1)
+        bad_votes = [
+            (HOST, 'notaport', '1', '*'),
+            (HOST, str(self.node.port), '-1', CANDIDATE_A),
+            (HOST, str(self.node.port), '1', 'short-runid'),
+            (HOST, str(self.node.port), '99999999999999999999', CANDIDATE_A),
+        ]
+        for args in bad_votes:
+            r = sut.call('SENTINEL', 'IS-MASTER-DOWN-BY-ADDR', *args)
+            self.assertEqual(r.t, '-', f'{args} must get an error, got {r}')
+        after = self.vigil_counters(sut)
+        self.assertEqual(after['vigil_hello_rejected'] - before['vigil_hello_rejected'],
+                         len(bad_hellos))
+        self.assertEqual(after['vigil_vote_requests_rejected'] -
+                         before['vigil_vote_requests_rejected'], len(bad_votes))
+        self.assertEqual(after['vigil_current_epoch'], epoch_before,
+                         'a refused message must not move the epoch')
+        self.assertEqual(to_py(sut.call('SENTINEL', 'SENTINELS', 'mymaster')), [],
+                         'no peer may be learned from a refused hello')
+        self.assertEqual(self.ask(sut, 3, CANDIDATE_A), [0, CANDIDATE_A, 3],
+                         'the watcher still votes normally afterwards')
+
+
+def k_is_version(line):
+    return line.startswith('vigil_version:')
 
 
 if __name__ == '__main__':
