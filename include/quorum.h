@@ -18,6 +18,8 @@
 #define QU_EEXIST (-2)   /* MONITOR: duplicate group name */
 #define QU_ENOENT (-3)   /* unknown group or node */
 #define QU_EFULL (-4)    /* a table (groups, nodes, replicas) is full */
+#define QU_EBUSY (-5)    /* a failover is already in progress */
+#define QU_ENOREPLICA (-6) /* no replica qualifies for promotion */
 
 struct qu_limits {
 	uint32_t groups_max;
@@ -36,6 +38,14 @@ struct qu_params {
 	uint64_t seed;                     /* for jitter; the shell logs it */
 	char myid[QU_RUNID_LEN + 1];       /* our persistent Sentinel id */
 	uint64_t current_epoch;            /* restored from the state file */
+};
+
+/* Where a replica is in being repointed during a failover (sentinel-protocol.md §5.6). */
+enum qu_reconf {
+	QU_RECONF_NONE = 0,
+	QU_RECONF_SENT,                    /* REPLICAOF sent */
+	QU_RECONF_INPROG,                  /* it reports the new primary */
+	QU_RECONF_DONE,                    /* and its link to it is up */
 };
 
 /* Liveness bookkeeping of anything we PING (sentinel-protocol.md §1.3, §3). */
@@ -79,6 +89,11 @@ struct qu_node {
 	int64_t primary_changed_at_ms;     /* replica: when its reported primary last changed */
 	int64_t hello_sent_at_ms;          /* last successful hello publish */
 	int64_t hello_tried_at_ms;         /* last hello publish attempt */
+	bool info_now;                     /* INFO wanted at once (link just came up) */
+	/* failover bookkeeping */
+	enum qu_reconf reconf;
+	int64_t reconf_sent_at_ms;
+	int64_t convert_sent_at_ms;        /* last +convert-to-slave sent to it */
 };
 
 /* Another watcher, shared by every group it gossips about (Sentinel shares one link per runid). */
@@ -96,6 +111,7 @@ struct qu_watcher {
 struct qu_peer {
 	uint32_t watcher;                  /* index into the watcher table */
 	int64_t hello_at_ms;               /* last hello about this group */
+	uint64_t config_epoch;             /* the config epoch that hello carried */
 	int64_t hello_sent_at_ms;          /* our last acknowledged hello to it for this group */
 	int64_t hello_tried_at_ms;
 	bool primary_down;                 /* its last is-master-down-by-addr reply said 1 */
@@ -109,8 +125,12 @@ struct qu_peer {
 enum qu_failover_state {
 	QU_FO_NONE = 0,
 	QU_FO_WAIT_START,                  /* election in progress */
-	QU_FO_SELECT_REPLICA,              /* elected: the failover proper starts here */
+	QU_FO_SELECT_REPLICA,              /* elected: choose the replica to promote */
+	QU_FO_SEND_PROMOTE,                /* waiting for the chosen replica's link to send */
+	QU_FO_WAIT_PROMOTION,              /* promotion sent; waiting for INFO role:master */
+	QU_FO_RECONF_REPLICAS,             /* promoted: repointing the other replicas */
 };
+
 
 /* Public read-only view of a monitored primary and its settings. */
 struct qu_group {
@@ -131,6 +151,11 @@ struct qu_group {
 	uint64_t failover_epoch;
 	int64_t failover_started_at_ms;
 	int64_t failover_retry_at_ms;      /* earliest next attempt after a failed election */
+	int64_t failover_state_at_ms;      /* when the current failover state was entered */
+	uint32_t promoted;                 /* node being promoted (QU_NONE outside a failover) */
+	bool forced;                       /* SENTINEL FAILOVER: no agreement needed */
+	struct qu_addr failover_from;      /* the primary being replaced */
+	int64_t last_failover_at_ms;       /* when the last failover ended (0: never) */
 };
 
 struct qu_core;
@@ -187,5 +212,11 @@ int qu_setting_from_name(const char *name);
 
 /* Supplied by the embedder: report a broken invariant and do not return. */
 void qu_panic(const char *file, int line, const char *expr) __attribute__((noreturn));
+
+/*
+ * The replica of group to promote, by Sentinel's rules (sentinel-protocol.md §5.3), or QU_NONE when
+ * none qualifies. Pure: reads the core's views only.
+ */
+uint32_t qu_select_replica(const struct qu_core *core, uint32_t group, int64_t now_ms);
 
 #endif

@@ -30,6 +30,7 @@
 #define QU_DEFAULT_PRIORITY 100
 #define QU_ASK_PERIOD_MS 1000
 #define QU_ELECTION_TIMEOUT_MS 10000
+#define QU_SLAVE_RECONF_TIMEOUT_MS 10000
 #define QU_EPOCH_MAX INT64_MAX /* epochs travel as signed 64-bit decimals on the wire */
 
 struct qu_addr {
@@ -86,6 +87,21 @@ struct qu_info {
 	X(FAILOVER_STATE_SELECT_SLAVE, "+failover-state-select-slave", W)                          \
 	X(ABORT_NOT_ELECTED, "-failover-abort-not-elected", W)                                     \
 	X(CONFIG_UPDATE_FROM, "+config-update-from", W)                                            \
+	X(ABORT_NO_GOOD_SLAVE, "-failover-abort-no-good-slave", W)                                 \
+	X(ABORT_SLAVE_TIMEOUT, "-failover-abort-slave-timeout", W)                                 \
+	X(SELECTED_SLAVE, "+selected-slave", W)                                                    \
+	X(FAILOVER_STATE_SEND_SLAVEOF_NOONE, "+failover-state-send-slaveof-noone", N)              \
+	X(FAILOVER_STATE_WAIT_PROMOTION, "+failover-state-wait-promotion", N)                      \
+	X(PROMOTED_SLAVE, "+promoted-slave", W)                                                    \
+	X(FAILOVER_STATE_RECONF_SLAVES, "+failover-state-reconf-slaves", W)                        \
+	X(SLAVE_RECONF_SENT, "+slave-reconf-sent", N)                                              \
+	X(SLAVE_RECONF_INPROG, "+slave-reconf-inprog", N)                                          \
+	X(SLAVE_RECONF_DONE, "+slave-reconf-done", N)                                              \
+	X(SLAVE_RECONF_SENT_BE, "+slave-reconf-sent-be", N)                                        \
+	X(SLAVE_RECONF_SENT_TIMEOUT, "-slave-reconf-sent-timeout", N)                              \
+	X(FAILOVER_END_FOR_TIMEOUT, "+failover-end-for-timeout", W)                                \
+	X(FAILOVER_END, "+failover-end", W)                                                        \
+	X(CONVERT_TO_SLAVE, "+convert-to-slave", N)                                                \
 	X(SWITCH_MASTER, "+switch-master", W)                                                      \
 	X(REBOOT, "+reboot", N)                                                                    \
 	X(ROLE_CHANGE_OK, "+role-change", V)                                                       \
@@ -165,6 +181,7 @@ enum qu_admin_op {
 	QU_ADMIN_EPOCHS,       /* .group, .num = config epoch (from the state file) */
 	QU_ADMIN_VOTE,         /* .group, .str = leader runid, .num = leader epoch (state file) */
 	QU_ADMIN_KNOWN_PEER,   /* .group, .addr, .str = runid: a watcher remembered (state file) */
+	QU_ADMIN_FAILOVER,     /* .group: SENTINEL FAILOVER (QU_EBUSY in progress, QU_ENOREPLICA) */
 };
 
 struct qu_admin {
@@ -228,6 +245,9 @@ enum qu_action_kind {
 	QU_ACT_SEND_ASK,     /* SENTINEL is-master-down-by-addr to watcher .node for .group (.epoch, .runid) */
 	QU_ACT_VOTE_REPLY,   /* answer to the QU_IN_VOTE_REQUEST being processed (.flag=down, .runid, .epoch) */
 	QU_ACT_ELECTED,      /* we lead the failover of .group in .epoch */
+	QU_ACT_PROMOTE,      /* make .node a primary: MULTI, SLAVEOF NO ONE, CONFIG REWRITE,
+	                        CLIENT KILL TYPE normal/pubsub, EXEC (sentinel-protocol.md §5.4) */
+	QU_ACT_REPOINT,      /* make .node replicate .addr: the same transaction with SLAVEOF .addr */
 };
 
 struct qu_action {
@@ -239,6 +259,7 @@ struct qu_action {
 	bool flag;
 	uint64_t epoch;
 	char runid[QU_RUNID_LEN + 1];
+	struct qu_addr addr; /* REPOINT target */
 	char text[QU_TEXT_MAX];
 };
 

@@ -49,6 +49,7 @@ static int admin_monitor(struct qu_core *core, const struct qu_admin *admin)
 	memset(g, 0, sizeof(*g));
 	g->used = true;
 	g->conf = *c;
+	g->promoted = QU_NONE;
 	g->primary = qu_topology_node_add(core, id, QU_ROLE_PRIMARY, &c->addr);
 	QU_ASSERT(g->primary != QU_NONE);
 	if (admin->quiet)
@@ -158,6 +159,8 @@ static int admin_reset(struct qu_core *core, uint32_t group)
 	g->odown = false;
 	g->failover_state = QU_FO_NONE;
 	g->failover_retry_at_ms = 0;
+	g->promoted = QU_NONE;
+	g->forced = false;
 	struct qu_node *p = &core->nodes[g->primary];
 	struct qu_addr addr = g->conf.addr;
 	memset(p, 0, sizeof(*p));
@@ -229,6 +232,8 @@ int qu_admin_step(struct qu_core *core, const struct qu_admin *admin)
 		return QU_OK;
 	case QU_ADMIN_VOTE:
 		return admin_vote(core, admin);
+	case QU_ADMIN_FAILOVER:
+		return qu_failover_force(core, admin->group);
 	case QU_ADMIN_KNOWN_PEER:
 		if (!str_fits(admin->str, QU_RUNID_LEN + 1) || strlen(admin->str) != QU_RUNID_LEN ||
 		    admin->addr.port == 0 || !str_fits(admin->addr.host, QU_HOST_MAX))

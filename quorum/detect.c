@@ -79,6 +79,9 @@ static int64_t info_period_ms(const struct qu_core *core, const struct qu_node *
 {
 	if (n->kind != QU_ROLE_REPLICA)
 		return QU_INFO_PERIOD_MS;
+	/* A replica claiming to be a primary is watched closely until it is converted. */
+	if (n->role_reported == QU_ROLE_PRIMARY)
+		return QU_INFO_FAST_PERIOD_MS;
 	const struct qu_group *g = &core->groups[n->group];
 	if (core->nodes[g->primary].probe.sdown)
 		return QU_INFO_FAST_PERIOD_MS;
@@ -117,11 +120,12 @@ static void send_probes(struct qu_core *core, uint32_t node)
 	const struct qu_group *g = &core->groups[n->group];
 	int64_t now = core->now_ms;
 	int64_t info_period = info_period_ms(core, n);
-	bool info_due = n->info_at_ms == 0 || now - n->info_at_ms > info_period;
+	bool info_due = n->info_at_ms == 0 || now - n->info_at_ms > info_period || n->info_now;
 	/* One INFO in flight at a time; a lost one is re-sent after a period. */
 	if (info_due && (n->info_sent_at_ms == 0 || now - n->info_sent_at_ms >= info_period)) {
 		qu_core_emit(core, QU_ACT_SEND_INFO, n->group, node);
 		n->info_sent_at_ms = now;
+		n->info_now = false;
 	}
 	if (qu_probe_ping_due(&n->probe, now, g->conf.down_after_ms))
 		qu_core_emit(core, QU_ACT_SEND_PING, n->group, node);
@@ -139,9 +143,16 @@ static bool is_sdown(const struct qu_core *core, const struct qu_node *n)
 	int64_t now = core->now_ms;
 	if (qu_probe_timed_out(&n->probe, now, g->conf.down_after_ms, n->cmd_up && n->pubsub_up))
 		return true;
-	/* A primary that says it is a replica for long enough is as good as down. */
-	return n->kind == QU_ROLE_PRIMARY && n->role_reported == QU_ROLE_REPLICA &&
-	       now - n->role_reported_at_ms > g->conf.down_after_ms + 2 * QU_INFO_PERIOD_MS;
+	/* A primary that says it is a replica for long enough is as good as down. Sentinel
+	 * waits two INFO periods more for gossip of a newer config; once a majority confirmed
+	 * ours since the claim began there is none to wait for. */
+	if (n->kind != QU_ROLE_PRIMARY || n->role_reported != QU_ROLE_REPLICA)
+		return false;
+	int64_t claimed = now - n->role_reported_at_ms;
+	if (claimed > g->conf.down_after_ms + 2 * QU_INFO_PERIOD_MS)
+		return true;
+	return claimed > g->conf.down_after_ms &&
+	       qu_peers_config_confirmed(g, n->role_reported_at_ms);
 }
 
 static void check_sdown(struct qu_core *core, uint32_t node)
@@ -186,6 +197,9 @@ void qu_detect_on_link(struct qu_core *core, uint32_t node, enum qu_link_kind wh
 			qu_probe_on_loss(&n->probe, now);
 		n->cmd_up = up;
 		n->cmd_since_ms = now;
+		/* Sentinel asks INFO as soon as a link is up: a node back from the dead is
+		 * examined at once (a returning old primary is converted within a second). */
+		n->info_now = up;
 		/* Requests in flight died with the link; the clock of the oldest unanswered PING
 		 * keeps running (§1.6) so reconnects never delay SDOWN. */
 		n->info_sent_at_ms = 0;

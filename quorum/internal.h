@@ -85,6 +85,8 @@ int qu_peers_restore(struct qu_core *core, uint32_t group, const struct qu_addr 
 		     const char *runid);
 void qu_peers_check_odown(struct qu_core *core, uint32_t group);
 void qu_peers_ask(struct qu_core *core, uint32_t group);
+/* A majority (us included) confirmed our config epoch by hellos received after since_ms. */
+bool qu_peers_config_confirmed(const struct qu_group *g, int64_t since_ms);
 
 /* vote.c: epochs, votes, leader election */
 /* A well-formed request: runid "*" or 40 hex digits, epoch within QU_EPOCH_MAX. */
@@ -98,6 +100,13 @@ void qu_vote_persist_failed(struct qu_core *core);
 /* Emit PERSIST now if a previous one failed (call before anything that reveals state). */
 void qu_vote_persist_before_reveal(struct qu_core *core);
 void qu_core_new_epoch(struct qu_core *core, uint64_t epoch);
+
+void qu_vote_cast_self(struct qu_core *core, uint32_t group);
+
+/* failover.c: the failover proper, led by the elected watcher */
+void qu_failover_step(struct qu_core *core, uint32_t group);
+void qu_failover_on_info(struct qu_core *core, uint32_t node, const struct qu_info *info);
+int qu_failover_force(struct qu_core *core, uint32_t group);
 
 /* admin.c: configuration changes */
 int qu_admin_step(struct qu_core *core, const struct qu_admin *admin);

@@ -241,7 +241,23 @@ int qu_peers_on_hello(struct qu_core *core, const struct qu_hello *h)
 		qu_core_new_epoch(core, h->current_epoch);
 	adopt_config(core, group, peer, h);
 	core->groups[group].peers[peer].hello_at_ms = core->now_ms;
+	core->groups[group].peers[peer].config_epoch = h->config_epoch;
 	return QU_OK;
+}
+
+/* Whether a majority of the group's watchers (us included) confirmed our config epoch by a
+ * recent hello. A watcher that restarted with a stale view, or sits in a minority partition,
+ * must not impose it on the nodes: Sentinel waits 8 s for gossip instead (§5.8, §9.4). */
+bool qu_peers_config_confirmed(const struct qu_group *g, int64_t since_ms)
+{
+	uint32_t agree = 1;
+	for (uint32_t i = 0; i < g->peer_count; i++) {
+		const struct qu_peer *p = &g->peers[i];
+		/* Only hellos sent after the stray appeared count: older ones predate whatever
+		 * failover may have made it a primary. */
+		agree += p->hello_at_ms > since_ms && p->config_epoch == g->config_epoch;
+	}
+	return agree >= (g->peer_count + 1) / 2 + 1;
 }
 
 /* ---- probing peers ------------------------------------------------------------------------- */

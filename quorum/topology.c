@@ -134,6 +134,7 @@ void qu_topology_on_info(struct qu_core *core, uint32_t node, const struct qu_in
 		note_replica_fields(core, n, info);
 	if (n->kind == QU_ROLE_PRIMARY && info->role == QU_ROLE_PRIMARY)
 		discover_replicas(core, node, info);
+	qu_failover_on_info(core, node, info);
 }
 
 /*
@@ -141,9 +142,44 @@ void qu_topology_on_info(struct qu_core *core, uint32_t node, const struct qu_in
  * emit +switch-master and rebuild the group around the new primary, Sentinel-style: the replicas
  * are the previous ones minus the new primary plus the old primary (§5.7), each re-added (+slave).
  */
+/* The new primary is one of our replicas: swap roles in place, keeping both nodes' links and
+ * bookkeeping (no reconnect on the critical path). */
+static bool switch_in_place(struct qu_core *core, uint32_t group, const struct qu_addr *addr)
+{
+	struct qu_group *g = &core->groups[group];
+	uint32_t slot = QU_NONE;
+	for (uint32_t i = 0; i < g->replica_count && slot == QU_NONE; i++)
+		if (qu_addr_equal(&core->nodes[g->replicas[i]].addr, addr))
+			slot = i;
+	if (slot == QU_NONE)
+		return false;
+	uint32_t old = g->primary, fresh = g->replicas[slot];
+	struct qu_action *a = qu_core_emit(core, QU_ACT_EVENT, group, QU_NONE);
+	a->event = QU_EV_SWITCH_MASTER;
+	snprintf(a->text, sizeof(a->text), "%s %s %u %s %u", g->conf.name, g->conf.addr.host,
+		 (unsigned)g->conf.addr.port, addr->host, (unsigned)addr->port);
+	core->nodes[fresh].kind = QU_ROLE_PRIMARY;
+	core->nodes[old].kind = QU_ROLE_REPLICA;
+	g->replicas[slot] = old;
+	g->primary = fresh;
+	g->conf.addr = *addr;
+	g->odown = false;
+	core->nodes[fresh].info_now = true; /* learn their new roles at once */
+	core->nodes[old].info_now = true;
+	/* Sentinel re-adds every replica of the switched group (+slave each), old primary included. */
+	for (uint32_t i = 0; i < g->replica_count; i++)
+		qu_core_event(core, QU_EV_REPLICA_ADDED, group, g->replicas[i], NULL);
+	return true;
+}
+
 void qu_topology_switch(struct qu_core *core, uint32_t group, const struct qu_addr *addr)
 {
 	struct qu_group *g = &core->groups[group];
+	if (switch_in_place(core, group, addr)) {
+		if (g->failover_state != QU_FO_RECONF_REPLICAS)
+			g->failover_state = QU_FO_NONE;
+		return;
+	}
 	struct qu_addr old = g->conf.addr;
 	struct qu_addr keep[QU_REPLICAS_MAX];
 	uint32_t kept = 0;

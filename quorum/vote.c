@@ -233,11 +233,13 @@ static void end_election(struct qu_core *core, uint32_t group, enum outcome outc
 	struct qu_group *g = &core->groups[group];
 	if (outcome == WON) {
 		g->failover_state = QU_FO_SELECT_REPLICA;
+		g->failover_state_at_ms = core->now_ms;
 		qu_core_event(core, QU_EV_ELECTED_LEADER, group, QU_NONE, NULL);
 		qu_core_event(core, QU_EV_FAILOVER_STATE_SELECT_SLAVE, group, QU_NONE, NULL);
 		qu_vote_persist_before_reveal(core);
 		struct qu_action *a = qu_core_emit(core, QU_ACT_ELECTED, group, QU_NONE);
 		a->epoch = g->failover_epoch;
+		qu_failover_step(core, group); /* select and promote in this very step */
 		return;
 	}
 	qu_core_event(core, QU_EV_ABORT_NOT_ELECTED, group, QU_NONE, NULL);
@@ -305,12 +307,15 @@ void qu_vote_tick_group(struct qu_core *core, uint32_t group)
 		return;
 	}
 	case QU_FO_SELECT_REPLICA:
-		/* The failover proper is not carried out yet: after failover-timeout the group
-		 * is free for a new attempt, as after an abort. */
-		if (now - g->failover_started_at_ms > g->conf.failover_timeout_ms) {
-			g->failover_state = QU_FO_NONE;
-			g->failover_retry_at_ms = now + jitter_ms(core, QU_RETRY_JITTER_MS);
-		}
+	case QU_FO_SEND_PROMOTE:
+	case QU_FO_WAIT_PROMOTION:
+	case QU_FO_RECONF_REPLICAS:
+		qu_failover_step(core, group);
 		return;
 	}
+}
+
+void qu_vote_cast_self(struct qu_core *core, uint32_t group)
+{
+	cast_vote(core, group, core->myid, core->groups[group].failover_epoch);
 }

@@ -55,6 +55,9 @@ static const char *const help_lines[] = {
 	"    Get global Sentinel configuration parameter.",
 	"GET-MASTER-ADDR-BY-NAME <master-name>",
 	"    Return the ip and port number of the master with that name.",
+	"FAILOVER <master-name>",
+	"    Manually failover a master node without asking for agreement from other",
+	"    Sentinels",
 	"FLUSHCONFIG",
 	"    Force Sentinel to rewrite its configuration on disk, including the current",
 	"    Sentinel state.",
@@ -134,21 +137,36 @@ static void field_ll(struct sn_buf *out, const char *key, long long val)
 	sn_resp_bulk_fmt(out, "%lld", val);
 }
 
-/* Flags in Sentinel's fixed order (sentinel-protocol.md §6.4). */
-static void node_flags(const struct qu_group *g, const struct qu_node *n, char *buf, size_t size)
-{
-	bool primary = n->kind == QU_ROLE_PRIMARY;
-	snprintf(buf, size, "%s%s%s%s%s", n->probe.sdown ? "s_down," : "",
-		 primary && g->odown ? "o_down," : "", primary ? "master" : "slave",
-		 n->cmd_up && n->pubsub_up ? "" : ",disconnected",
-		 primary && g->failover_state != QU_FO_NONE ? ",failover_in_progress" : "");
-}
-
 static const char *const failover_state_wire[] = {
 	[QU_FO_NONE] = "none",
 	[QU_FO_WAIT_START] = "wait_start",
 	[QU_FO_SELECT_REPLICA] = "select_slave",
+	[QU_FO_SEND_PROMOTE] = "send_slaveof_noone",
+	[QU_FO_WAIT_PROMOTION] = "wait_promotion",
+	[QU_FO_RECONF_REPLICAS] = "reconf_slaves",
 };
+
+static const char *const reconf_flag_wire[] = {
+	[QU_RECONF_NONE] = "",
+	[QU_RECONF_SENT] = ",reconf_sent",
+	[QU_RECONF_INPROG] = ",reconf_inprog",
+	[QU_RECONF_DONE] = ",reconf_done",
+};
+
+/* Flags in Sentinel's fixed order (sentinel-protocol.md §6.4). */
+static void node_flags(const struct qu_group *g, uint32_t node, const struct qu_node *n, char *buf,
+		       size_t size)
+{
+	bool primary = n->kind == QU_ROLE_PRIMARY;
+	bool promoted = g->failover_state != QU_FO_NONE && g->promoted == node;
+	snprintf(buf, size, "%s%s%s%s%s%s%s%s", n->probe.sdown ? "s_down," : "",
+		 primary && g->odown ? "o_down," : "", primary ? "master" : "slave",
+		 n->cmd_up && n->pubsub_up ? "" : ",disconnected",
+		 primary && g->failover_state != QU_FO_NONE ? ",failover_in_progress" : "",
+		 promoted ? ",promoted" : "", reconf_flag_wire[n->reconf],
+		 primary && g->forced && g->failover_state != QU_FO_NONE ? ",force_failover" : "");
+}
+
 
 static void node_name(const struct qu_node *n, char *buf, size_t size)
 {
@@ -171,7 +189,7 @@ static void describe_node(struct req *r, uint32_t group, uint32_t node)
 		snprintf(name, sizeof(name), "%s", g->conf.name);
 	else
 		node_name(n, name, sizeof(name));
-	node_flags(g, n, flags, sizeof(flags));
+	node_flags(g, node, n, flags, sizeof(flags));
 	bool in_failover = primary && g->failover_state != QU_FO_NONE;
 	bool odown = primary && g->odown;
 	size_t pairs = 10 + (in_failover ? 1 : 0) + (n->probe.sdown ? 1 : 0) + (odown ? 1 : 0) + 1 +
@@ -587,6 +605,25 @@ static void sub_is_master_down(struct req *r)
 	sn_resp_int(r->out, (long long)r->d->vote_answer.leader_epoch);
 }
 
+/* SENTINEL FAILOVER name: start at once, without agreement (sentinel-protocol.md §5.9). */
+static void sub_failover(struct req *r)
+{
+	uint32_t g = group_or_reply(r, r->argv[2]);
+	if (g == QU_NONE)
+		return;
+	struct qu_admin a = {.op = QU_ADMIN_FAILOVER, .group = g};
+	int rc;
+	feed_admin(r, &a, &rc);
+	if (rc == QU_EBUSY)
+		sn_resp_error(r->out, "INPROG Failover already in progress");
+	else if (rc == QU_ENOREPLICA)
+		sn_resp_error(r->out, "NOGOODSLAVE No suitable replica to promote");
+	else if (rc != QU_OK)
+		sn_resp_error(r->out, "ERR Failover could not be started");
+	else
+		reply_saved(r);
+}
+
 static void sub_pending_scripts(struct req *r)
 {
 	sn_resp_array(r->out, 0); /* no scripts are configured yet */
@@ -671,6 +708,7 @@ static const struct sub subs[] = {
 	{"remove", 3, sub_remove},
 	{"set", -5, sub_set},
 	{"reset", 3, sub_reset},
+	{"failover", 3, sub_failover},
 	{"flushconfig", 2, sub_flushconfig},
 	{"info-cache", -3, sub_info_cache},
 	{"is-master-down-by-addr", 6, sub_is_master_down},

@@ -228,6 +228,46 @@ static int on_path(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return fits(cfg, opt, value, SN_PATH_MAX) ? 0 : -1;
 }
 
+int sn_conf_script_path_check(const char *path, struct sn_err *err)
+{
+	struct stat st;
+	if (path[0] == '\0')
+		return 0;
+	if (strnlen(path, SN_PATH_MAX) == SN_PATH_MAX) {
+		sn_err_set(err, "too long (at most %d bytes)", SN_PATH_MAX - 1);
+		return -EINVAL;
+	}
+	if (path[0] != '/') {
+		sn_err_set(err, "\"%.200s\" is not an absolute path", path);
+		return -EINVAL;
+	}
+	if (stat(path, &st) != 0) {
+		int rc = -errno;
+		sn_err_set(err, "\"%.200s\": %s", path, strerror(-rc));
+		return rc;
+	}
+	/* Sentinel only asks access(X_OK), which a directory passes. */
+	if (!S_ISREG(st.st_mode)) {
+		sn_err_set(err, "\"%.200s\" is not a regular file", path);
+		return -EINVAL;
+	}
+	if (access(path, X_OK) != 0) {
+		sn_err_set(err, "\"%.200s\" is not executable", path);
+		return -EACCES;
+	}
+	return 0;
+}
+
+static int on_script(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	*(const char **)result = value;
+	struct sn_err e = {{0}};
+	if (sn_conf_script_path_check(value, &e) == 0)
+		return 0;
+	value_fail(cfg, opt, "%s", e.msg);
+	return -1;
+}
+
 static int on_dir(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
 	*(const char **)result = value;
@@ -305,7 +345,7 @@ static void copy_str(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src != NULL ? src : "");
 }
 
-static void group_from_cfg(cfg_t *sec, struct qu_group_conf *g)
+static void group_from_cfg(cfg_t *sec, struct qu_group_conf *g, struct sn_group_scripts *sc)
 {
 	sn_conf_group_defaults(g);
 	copy_str(g->name, sizeof(g->name), cfg_title(sec));
@@ -317,6 +357,10 @@ static void group_from_cfg(cfg_t *sec, struct qu_group_conf *g)
 	g->parallel_syncs = (uint32_t)cfg_getint(sec, "parallel-syncs");
 	copy_str(g->auth_user, sizeof(g->auth_user), cfg_getstr(sec, "auth-user"));
 	copy_str(g->auth_pass, sizeof(g->auth_pass), cfg_getstr(sec, "auth-pass"));
+	copy_str(sc->notification, sizeof(sc->notification),
+	         cfg_getstr(sec, "notification-script"));
+	copy_str(sc->client_reconfig, sizeof(sc->client_reconfig),
+	         cfg_getstr(sec, "client-reconfig-script"));
 }
 
 /*
@@ -358,16 +402,19 @@ static int conf_from_cfg(cfg_t *cfg, struct conf_parse *p, struct sn_conf *c)
 	c->log_level = (enum sn_log_level)sn_log_level_parse(cfg_getstr(cfg, "log-level"));
 	copy_str(c->logfile, sizeof(c->logfile), cfg_getstr(cfg, "logfile"));
 	c->maxclients = (uint32_t)cfg_getint(cfg, "maxclients");
+	c->deny_scripts_reconfig = cfg_getbool(cfg, "deny-scripts-reconfig") != cfg_false;
 	c->group_count = cfg_size(cfg, "primary");
 	if (c->group_count == 0)
 		return 0;
 	c->groups = calloc(c->group_count, sizeof(*c->groups));
-	if (c->groups == NULL) {
+	c->scripts = calloc(c->group_count, sizeof(*c->scripts));
+	if (c->groups == NULL || c->scripts == NULL) {
 		sn_err_set(p->err, "%s: out of memory", p->name);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < c->group_count; i++)
-		group_from_cfg(cfg_getnsec(cfg, "primary", (unsigned)i), &c->groups[i]);
+		group_from_cfg(cfg_getnsec(cfg, "primary", (unsigned)i), &c->groups[i],
+		               &c->scripts[i]);
 	return 0;
 }
 
@@ -390,6 +437,8 @@ static int parse_text(const char *text, struct conf_parse *p, struct sn_conf *ou
 	    CFG_INT_CB("parallel-syncs", SN_DEFAULT_PARALLEL_SYNCS, CFGF_NONE, on_positive),
 	    CFG_STR_CB("auth-user", "", CFGF_NONE, on_secret),
 	    CFG_STR_CB("auth-pass", "", CFGF_NONE, on_secret),
+	    CFG_STR_CB("notification-script", "", CFGF_NONE, on_script),
+	    CFG_STR_CB("client-reconfig-script", "", CFGF_NONE, on_script),
 	    HIDDEN_ANCHOR(p),
 	    CFG_STR_LIST_CB(TITLE_HOOK_KEY, "{title}", CFGF_NONE, on_title),
 	    CFG_END(),
@@ -404,6 +453,8 @@ static int parse_text(const char *text, struct conf_parse *p, struct sn_conf *ou
 	    CFG_STR_CB("log-level", "notice", CFGF_NONE, on_log_level),
 	    CFG_STR_CB("logfile", "", CFGF_NONE, on_path),
 	    CFG_INT_CB("maxclients", 10000, CFGF_NONE, on_maxclients),
+	    CFG_BOOL("deny-scripts-reconfig",
+	             SN_DEFAULT_DENY_SCRIPTS_RECONFIG ? cfg_true : cfg_false, CFGF_NONE),
 	    {.name = "primary",
 	     .type = CFGT_SEC,
 	     .subopts = primary_opts,
@@ -576,6 +627,7 @@ void sn_conf_free(struct sn_conf *conf)
 	if (conf == NULL)
 		return;
 	free(conf->groups);
+	free(conf->scripts);
 	memset(conf, 0, sizeof(*conf));
 }
 
@@ -584,5 +636,13 @@ const struct qu_group_conf *sn_conf_group(const struct sn_conf *conf, const char
 	for (size_t i = 0; i < conf->group_count; i++)
 		if (strcmp(conf->groups[i].name, name) == 0)
 			return &conf->groups[i];
+	return NULL;
+}
+
+const struct sn_group_scripts *sn_conf_group_scripts(const struct sn_conf *conf, const char *name)
+{
+	for (size_t i = 0; conf->scripts != NULL && i < conf->group_count; i++)
+		if (strcmp(conf->groups[i].name, name) == 0)
+			return &conf->scripts[i];
 	return NULL;
 }

@@ -7,6 +7,7 @@
 #ifndef SN_CONF_H
 #define SN_CONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,16 @@
 #define SN_DEFAULT_PRIMARY_PORT 6379
 #define SN_DEFAULT_QUORUM 2
 #define SN_DEFAULT_PARALLEL_SYNCS 1
+#define SN_DEFAULT_DENY_SCRIPTS_RECONFIG true
+
+/*
+ * Scripts of one monitored primary (sentinel-protocol.md §7): "" (none) or an absolute path to an
+ * executable regular file, checked when the config is loaded.
+ */
+struct sn_group_scripts {
+	char notification[SN_PATH_MAX];    /* notification-script */
+	char client_reconfig[SN_PATH_MAX]; /* client-reconfig-script */
+};
 
 struct sn_conf {
 	char binds[SN_BINDS_MAX][QU_HOST_MAX]; /* IP literals, at least one, no duplicates */
@@ -36,10 +47,14 @@ struct sn_conf {
 	char announce_ip[QU_HOST_MAX]; /* "" or an IP literal */
 	uint16_t announce_port;        /* 0: announce port */
 	enum sn_log_level log_level;
-	char logfile[SN_PATH_MAX]; /* "": stderr */
-	uint32_t maxclients;       /* 1..SN_CONF_MAXCLIENTS_MAX */
+	char logfile[SN_PATH_MAX];  /* "": stderr */
+	uint32_t maxclients;        /* 1..SN_CONF_MAXCLIENTS_MAX */
+	bool deny_scripts_reconfig; /* SENTINEL SET of a script path is refused */
 	size_t group_count;
 	struct qu_group_conf *groups; /* malloc'd, in file order, names unique */
+	/* malloc'd with groups, group_count entries: scripts[i] belongs to groups[i]. A copy of the
+	 * struct that drops groups must drop scripts too (sn_conf_free frees both). */
+	struct sn_group_scripts *scripts;
 };
 
 /*
@@ -64,6 +79,18 @@ void sn_conf_free(struct sn_conf *conf);
 
 /* The configured group with this name (exact match), or NULL. */
 const struct qu_group_conf *sn_conf_group(const struct sn_conf *conf, const char *name);
+
+/* The scripts of the configured group with this name (exact match), or NULL if no such group. */
+const struct sn_group_scripts *sn_conf_group_scripts(const struct sn_conf *conf, const char *name);
+
+/*
+ * The rule for a script path, at load and for SENTINEL SET: "" (no script) or an absolute path,
+ * shorter than SN_PATH_MAX, to a regular file this process may execute. Returns 0, or -EINVAL
+ * (not absolute, too long, not a regular file), -EACCES, or -errno of stat(); err then says why,
+ * e.g. "\"/x\": No such file or directory" (the caller adds the key).
+ */
+int sn_conf_script_path_check(const char *path, struct sn_err *err)
+    __attribute__((warn_unused_result));
 
 /*
  * Fill *g with the defaults of a primary section: 127.0.0.1:6379, quorum 2, down-after 30 s,

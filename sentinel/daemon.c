@@ -144,6 +144,41 @@ static void exec_ask(struct sn_daemon *d, const struct qu_action *a)
 		sn_log(SN_LOG_DEBUG, "event=ask-not-sent endpoint=%u", a->node);
 }
 
+/* The promotion / repoint transaction, replies ignored (success is judged from INFO), exactly
+ * as Sentinel sends it (sentinel-protocol.md §5.4): MULTI, SLAVEOF, CONFIG REWRITE (failing
+ * harmlessly inside EXEC on nodes without a config file), CLIENT KILL TYPE normal and pubsub
+ * (clients reconnect and re-resolve the primary), EXEC. */
+static void exec_transaction(struct sn_daemon *d, const struct qu_action *a, bool promote)
+{
+	char port[8];
+	snprintf(port, sizeof(port), "%u", (unsigned)a->addr.port);
+	const char *multi[] = {"MULTI"};
+	const char *noone[] = {"SLAVEOF", "NO", "ONE"};
+	const char *repoint[] = {"SLAVEOF", a->addr.host, port};
+	const char *rewrite[] = {"CONFIG", "REWRITE"};
+	const char *kill_normal[] = {"CLIENT", "KILL", "TYPE", "normal"};
+	const char *kill_pubsub[] = {"CLIENT", "KILL", "TYPE", "pubsub"};
+	const char *exec[] = {"EXEC"};
+	const struct {
+		int argc;
+		const char **argv;
+	} steps[] = {
+		{1, multi}, {3, promote ? noone : repoint}, {2, rewrite}, {4, kill_normal},
+		{4, kill_pubsub}, {1, exec},
+	};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		int rc = sn_links_command(&d->links, a->node, SN_TAG_IGNORE, steps[i].argc,
+					  steps[i].argv);
+		if (rc != 0) {
+			/* A half-sent MULTI is discarded by the node when the link drops; the core
+			 * retries or times out from what INFO says. */
+			sn_log(SN_LOG_NOTICE, "event=transaction-not-sent node=%u step=%zu rc=%d",
+			       a->node, i, rc);
+			return;
+		}
+	}
+}
+
 static void exec_vote_reply(struct sn_daemon *d, const struct qu_action *a)
 {
 	d->vote_answer.valid = true;
@@ -186,6 +221,12 @@ static void exec_action(struct sn_daemon *d, const struct qu_action *a)
 		break;
 	case QU_ACT_VOTE_REPLY:
 		exec_vote_reply(d, a);
+		break;
+	case QU_ACT_PROMOTE:
+		exec_transaction(d, a, true);
+		break;
+	case QU_ACT_REPOINT:
+		exec_transaction(d, a, false);
 		break;
 	case QU_ACT_ELECTED: {
 		const struct qu_group *g = qu_group_at(d->core, a->group);
@@ -412,6 +453,8 @@ static void link_on_publish(void *ctx, uint32_t node, uint32_t tag, bool ok)
 static void link_on_reply(void *ctx, uint32_t node, uint32_t tag, const struct redisReply *r)
 {
 	struct sn_daemon *d = ctx;
+	if (tag == SN_TAG_IGNORE)
+		return;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING ||
 	    r->element[2]->type != REDIS_REPLY_INTEGER || r->element[2]->integer < 0 ||

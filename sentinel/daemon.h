@@ -25,6 +25,7 @@
 #define SN_GROUPS_MAX 256 /* <= SN_STATE_GROUPS_MAX */
 #define SN_NODES_MAX 4096
 #define SN_WATCHERS_MAX 1024
+#define SN_TAG_IGNORE 0x0fffffffu /* link command tag: the reply is not needed */
 
 /* Per node, what the shell keeps beside the core: the raw INFO text for SENTINEL INFO-CACHE. */
 struct sn_node_cache {

@@ -168,6 +168,8 @@ struct sim_node {
 	bool alive;
 	uint32_t inc;
 	int64_t repl_offset;
+	bool primary;     /* role:master (node 0 at the start; PROMOTE makes others) */
+	uint32_t follows; /* the node it replicates while not a primary */
 };
 
 /* Deliberate shell bugs, to prove that the invariant checkers catch them (sim-test). */
@@ -232,6 +234,7 @@ struct sim {
 	struct sim_node nodes[SIM_NODES];
 	struct sim_watcher w[SIM_WATCHERS_MAX];
 	int8_t elected[SIM_EPOCHS_MAX];
+	int8_t promoted[SIM_EPOCHS_MAX]; /* node promoted in that epoch, SIM_NO_VOTE if none */
 	uint8_t candidates[SIM_EPOCHS_MAX]; /* bit per watcher in WAIT_START */
 	uint64_t max_epoch;
 	uint64_t hash;
@@ -328,6 +331,8 @@ void sim_check_reveal(struct sim *s, uint32_t w, const char *leader, uint64_t ep
 void sim_check_epoch_reveal(struct sim *s, uint32_t w, uint64_t epoch, const char *how);
 /* w executes ELECTED a: one leader per epoch, ODOWN, enough real votes (docs/simulation.md). */
 void sim_check_elected(struct sim *s, uint32_t w, const struct qu_action *a);
+/* A PROMOTE of node k by watcher w: only its failover epoch's leader, one node per epoch. */
+void sim_check_promote(struct sim *s, uint32_t w, const struct qu_action *a, uint32_t k);
 /* After every step of w (w up): epochs vs snapshot, candidates, liveness. */
 void sim_check_step(struct sim *s, uint32_t w);
 /* At the end of the run: coverage flags. */

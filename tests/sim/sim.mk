@@ -26,8 +26,8 @@ SIM_JOBS  ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 16 ] && n=16; 
 # epoch elects), and a crash after persisting a vote and before replying with it. If the core's
 # behaviour changes and they stop hitting their situation, sim-test says so: pick new ones from
 # the lists `make sim SEEDS=...` prints.
-SIM_SPLIT_SEED  := 375
-SIM_CRASH_SEED  := 117
+SIM_SPLIT_SEED  := 159
+SIM_CRASH_SEED  := 129
 SIM_TEST_SEEDS  ?= 20000
 SIM_ASAN_SEEDS  ?= 2000
 

@@ -164,7 +164,9 @@ static void check_elected_view(struct sim *s, uint32_t wi, const struct qu_group
 	if (!g->odown)
 		sim_fail(s, "w%u: elected in epoch %llu while its group is not ODOWN", wi,
 		         (unsigned long long)epoch);
-	if (g->failover_epoch != epoch || g->failover_state != QU_FO_SELECT_REPLICA)
+	/* The failover proper runs in the same step as the election (select, promote, or an abort
+	 * when no replica qualifies), so by now the state is past WAIT_START. */
+	if (g->failover_epoch != epoch || g->failover_state == QU_FO_WAIT_START)
 		sim_fail(s,
 		         "w%u: ELECTED for epoch %llu but its failover is in epoch %llu, state %d",
 		         wi, (unsigned long long)epoch, (unsigned long long)g->failover_epoch,
@@ -209,6 +211,38 @@ void sim_check_elected(struct sim *s, uint32_t wi, const struct qu_action *a)
 		        (long long)(s->now_ms - SIM_T0_MS), wi, (unsigned long long)epoch);
 }
 
+void sim_check_promote(struct sim *s, uint32_t wi, const struct qu_action *a, uint32_t k)
+{
+	const struct qu_group *g = qu_group_at(s->w[wi].core, a->group);
+	if (g == NULL) {
+		sim_fail(s, "w%u: PROMOTE for unknown group %u", wi, (unsigned)a->group);
+		return;
+	}
+	uint64_t epoch = g->failover_epoch;
+	if (!epoch_ok(s, wi, epoch, "promote"))
+		return;
+	/* Only the elected leader of that epoch (or a forced failover) may promote. */
+	if (!g->forced && s->elected[epoch] != (int8_t)wi)
+		sim_fail(s, "w%u promoted node %u in epoch %llu without being its elected leader", wi,
+		         k, (unsigned long long)epoch);
+	if (s->promoted[epoch] != SIM_NO_VOTE && s->promoted[epoch] != (int8_t)k)
+		sim_fail(s, "two nodes promoted in epoch %llu: %d and %u", (unsigned long long)epoch,
+		         (int)s->promoted[epoch], k);
+	s->promoted[epoch] = (int8_t)k;
+}
+
+/* Liveness is reached by leading a failover, or by already serving a primary that is alive and
+ * really a primary (a failover completed, or there was nothing to fail over). */
+static bool serves_live_primary(const struct sim *s, const struct qu_group *g)
+{
+	for (uint32_t k = 0; k < SIM_NODES; k++) {
+		const struct sim_node *n = &s->nodes[k];
+		if (n->addr.port == g->conf.addr.port && strcmp(n->addr.host, g->conf.addr.host) == 0)
+			return n->alive && n->primary;
+	}
+	return false;
+}
+
 void sim_check_step(struct sim *s, uint32_t wi)
 {
 	const struct sim_watcher *w = &s->w[wi];
@@ -228,7 +262,8 @@ void sim_check_step(struct sim *s, uint32_t wi)
 		         (unsigned long long)w->snap.leader_epoch);
 	if (g->failover_state == QU_FO_WAIT_START && epoch_ok(s, wi, g->failover_epoch, "failover"))
 		s->candidates[g->failover_epoch] |= (uint8_t)(1u << wi);
-	if (s->healed && s->live_at_ms < 0 && g->failover_state == QU_FO_SELECT_REPLICA) {
+	if (s->healed && s->live_at_ms < 0 && (g->failover_state >= QU_FO_SELECT_REPLICA ||
+						 serves_live_primary(s, g))) {
 		s->live_at_ms = s->now_ms;
 		if (s->trace)
 			fprintf(s->out, "%8lld live: w%u leads epoch %llu\n",

@@ -421,7 +421,7 @@ void sim_fault_inject(struct sim *s)
 static bool is_leading(const struct sim *s, uint32_t w)
 {
 	const struct qu_group *g = s->w[w].alive ? qu_group_at(s->w[w].core, 0) : NULL;
-	return g != NULL && g->failover_state == QU_FO_SELECT_REPLICA;
+	return g != NULL && g->failover_state >= QU_FO_SELECT_REPLICA;
 }
 
 /* Pick the watchers that stay down for good (never more than n - quorum): a watcher leading

@@ -86,6 +86,8 @@ static void world_init(struct sim *s)
 		random_hex(&s->rng, n->run_id, QU_RUNID_LEN);
 		n->alive = true;
 		n->repl_offset = 1000 * (int64_t)k;
+		n->primary = k == 0;
+		n->follows = 0;
 	}
 	for (uint32_t i = 0; i < s->conf.n; i++) {
 		struct sim_watcher *w = &s->w[i];
@@ -100,6 +102,7 @@ static void world_init(struct sim *s)
 		           SIM_T0_MS + sim_rng_range(&s->rng, 0, 300));
 	}
 	memset(s->elected, SIM_NO_VOTE, sizeof(s->elected));
+	memset(s->promoted, SIM_NO_VOTE, sizeof(s->promoted));
 	s->heal_at_ms = SIM_T0_MS + s->conf.warmup_ms + s->conf.chaos_ms;
 	s->end_at_ms = INT64_MAX;
 	s->live_at_ms = -1;

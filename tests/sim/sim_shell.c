@@ -381,6 +381,13 @@ static void send_vote_reply(struct sim *s, uint32_t wi, const struct qu_action *
 	sim_net_send(s, ev);
 }
 
+static bool qu_addr_equal_sim(const struct qu_addr *x, const struct qu_addr *y)
+{
+	return x->port == y->port && strcmp(x->host, y->host) == 0;
+}
+
+static void transact(struct sim *s, uint32_t wi, const struct qu_action *a, bool promote);
+
 static void exec_action(struct sim *s, uint32_t wi, const struct qu_action *a,
                         const struct sim_event *ask, bool *replied)
 {
@@ -420,6 +427,12 @@ static void exec_action(struct sim *s, uint32_t wi, const struct qu_action *a,
 		break;
 	case QU_ACT_ELECTED:
 		sim_check_elected(s, wi, a);
+		break;
+	case QU_ACT_PROMOTE:
+		transact(s, wi, a, true);
+		break;
+	case QU_ACT_REPOINT:
+		transact(s, wi, a, false);
 		break;
 	}
 }
@@ -537,7 +550,7 @@ void sim_feed(struct sim *s, uint32_t wi, const struct qu_input *in)
 
 /* ---- delivering events --------------------------------------------------------------------- */
 
-/* What INFO on node k says: the primary lists both replicas, a replica names the primary. */
+/* What INFO on node k says: a primary lists the nodes following it, a replica names its primary. */
 static void build_info(const struct sim *s, uint32_t k, struct qu_info *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -545,17 +558,44 @@ static void build_info(const struct sim *s, uint32_t k, struct qu_info *info)
 	memcpy(info->run_id, s->nodes[k].run_id, sizeof(info->run_id));
 	info->priority = QU_DEFAULT_PRIORITY;
 	info->replica_announced = true;
-	if (k == 0) {
+	if (s->nodes[k].primary) {
 		info->role = QU_ROLE_PRIMARY;
-		for (uint32_t r = 1; r < SIM_NODES; r++)
-			info->replicas[info->replica_count++] = s->nodes[r].addr;
+		for (uint32_t r = 0; r < SIM_NODES; r++)
+			if (r != k && !s->nodes[r].primary && s->nodes[r].follows == k)
+				info->replicas[info->replica_count++] = s->nodes[r].addr;
 		return;
 	}
+	uint32_t f = s->nodes[k].follows;
 	info->role = QU_ROLE_REPLICA;
 	info->has_primary = true;
-	info->primary = s->nodes[0].addr;
-	info->primary_link_up = s->nodes[0].alive;
+	info->primary = s->nodes[f].addr;
+	info->primary_link_up = s->nodes[f].alive && s->nodes[f].primary;
 	info->repl_offset = s->nodes[k].repl_offset;
+}
+
+/* PROMOTE / REPOINT reach the node when it is alive and reachable; replies are not awaited (the
+ * core judges from INFO), as in the daemon. */
+static void transact(struct sim *s, uint32_t wi, const struct qu_action *a, bool promote)
+{
+	const struct sim_link *l = &s->w[wi].links[a->node];
+	if (l->to_watcher || l->far == SIM_NONE || l->far >= SIM_NODES)
+		return;
+	uint32_t k = l->far;
+	if (promote)
+		sim_check_promote(s, wi, a, k);
+	if (!s->nodes[k].alive || s->side[wi] != s->side[SIM_WATCHERS_MAX + k] ||
+	    s->cut[wi][SIM_WATCHERS_MAX + k])
+		return;
+	if (promote) {
+		s->nodes[k].primary = true;
+		return;
+	}
+	for (uint32_t j = 0; j < SIM_NODES; j++) {
+		if (j != k && qu_addr_equal_sim(&s->nodes[j].addr, &a->addr)) {
+			s->nodes[k].primary = false;
+			s->nodes[k].follows = j;
+		}
+	}
 }
 
 static bool path_ok(const struct sim *s, uint32_t a, uint32_t b)

@@ -17,6 +17,8 @@ static CU_SuiteInfo suites[] = {
 	{.pName = "wire", .pTests = wire_tests},
 	{.pName = "peers", .pTests = peers_tests},
 	{.pName = "vote", .pTests = vote_tests},
+	{.pName = "select", .pTests = select_tests},
+	{.pName = "script", .pTests = script_tests},
 	CU_SUITE_INFO_NULL,
 };
 

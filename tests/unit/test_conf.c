@@ -69,6 +69,17 @@ static void assert_root_defaults(const struct sn_conf *c)
 	CU_ASSERT_EQUAL(c->log_level, SN_LOG_NOTICE);
 	CU_ASSERT_STRING_EQUAL(c->logfile, "");
 	CU_ASSERT_EQUAL(c->maxclients, 10000);
+	CU_ASSERT_TRUE(c->deny_scripts_reconfig);
+}
+
+/* Groups without script keys have none; scripts[] parallels groups[]. */
+static void assert_no_scripts(const struct sn_conf *c)
+{
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c->scripts);
+	for (size_t i = 0; i < c->group_count; i++) {
+		CU_ASSERT_STRING_EQUAL(c->scripts[i].notification, "");
+		CU_ASSERT_STRING_EQUAL(c->scripts[i].client_reconfig, "");
+	}
 }
 
 static void assert_group_defaults(const struct qu_group_conf *g, const char *name)
@@ -95,6 +106,7 @@ static void test_conf_empty_text_gives_defaults(void)
 	assert_root_defaults(&c);
 	CU_ASSERT_EQUAL(c.group_count, 0);
 	CU_ASSERT_PTR_NULL(c.groups);
+	CU_ASSERT_PTR_NULL(c.scripts);
 	sn_conf_free(&c);
 }
 
@@ -109,6 +121,7 @@ static void test_conf_issue_example_parses(void)
 	assert_root_defaults(&c);
 	CU_ASSERT_EQUAL_FATAL(c.group_count, 1);
 	assert_group_defaults(&c.groups[0], "mymaster");
+	assert_no_scripts(&c);
 	sn_conf_free(&c);
 }
 
@@ -126,6 +139,7 @@ static void test_conf_example_file_parses_to_defaults(void)
 	assert_root_defaults(&c);
 	CU_ASSERT_EQUAL_FATAL(c.group_count, 1);
 	assert_group_defaults(&c.groups[0], "mymaster");
+	assert_no_scripts(&c);
 	sn_conf_free(&c);
 }
 
@@ -142,6 +156,7 @@ static void test_conf_every_key_is_read(void)
 	                   "log-level = \"WARNING\"\n"
 	                   "logfile = \"/var/log/vigil.log\"\n"
 	                   "maxclients = 1000000\n"
+	                   "deny-scripts-reconfig = false\n"
 	                   "primary \"a.b-C_9\" {\n"
 	                   "  host = \"10.1.2.3\"\n"
 	                   "  port = 65535\n"
@@ -151,6 +166,8 @@ static void test_conf_every_key_is_read(void)
 	                   "  parallel-syncs = 7\n"
 	                   "  auth-user = \"u\"\n"
 	                   "  auth-pass = \"p\\\"w\"\n"
+	                   "  notification-script = \"/bin/sh\"\n"
+	                   "  client-reconfig-script = \"/bin/true\"\n"
 	                   "}\n";
 
 	int rc = load(text, &c, &e);
@@ -179,6 +196,9 @@ static void test_conf_every_key_is_read(void)
 	CU_ASSERT_EQUAL(g->parallel_syncs, 7);
 	CU_ASSERT_STRING_EQUAL(g->auth_user, "u");
 	CU_ASSERT_STRING_EQUAL(g->auth_pass, "p\"w");
+	CU_ASSERT_FALSE(c.deny_scripts_reconfig);
+	CU_ASSERT_STRING_EQUAL(c.scripts[0].notification, "/bin/sh");
+	CU_ASSERT_STRING_EQUAL(c.scripts[0].client_reconfig, "/bin/true");
 	sn_conf_free(&c);
 }
 
@@ -317,6 +337,96 @@ static void test_conf_accepts_values_at_their_limits(void)
 	sn_conf_free(&c);
 }
 
+/* Each group keeps its own scripts, found by group name. */
+static void test_conf_scripts_belong_to_their_group(void)
+{
+	struct sn_conf c;
+	struct sn_err e;
+	const char *text = "primary \"x\" { notification-script = \"/bin/sh\" }\n"
+	                   "primary \"y\" {}\n"
+	                   "primary \"z\" { client-reconfig-script = '/bin/true'\n"
+	                   "                notification-script = \"\" }\n";
+
+	int rc = load(text, &c, &e);
+
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL_FATAL(c.group_count, 3);
+	CU_ASSERT_STRING_EQUAL(c.scripts[0].notification, "/bin/sh");
+	CU_ASSERT_STRING_EQUAL(c.scripts[0].client_reconfig, "");
+	CU_ASSERT_STRING_EQUAL(c.scripts[1].notification, "");
+	CU_ASSERT_STRING_EQUAL(c.scripts[1].client_reconfig, "");
+	CU_ASSERT_STRING_EQUAL(c.scripts[2].notification, "");
+	CU_ASSERT_STRING_EQUAL(c.scripts[2].client_reconfig, "/bin/true");
+	CU_ASSERT_PTR_EQUAL(sn_conf_group_scripts(&c, "z"), &c.scripts[2]);
+	CU_ASSERT_PTR_NULL(sn_conf_group_scripts(&c, "w"));
+	sn_conf_free(&c);
+	CU_ASSERT_PTR_NULL(c.scripts);
+}
+
+static void test_conf_deny_scripts_reconfig_spellings(void)
+{
+	static const struct {
+		const char *value;
+		bool deny;
+	} cases[] = {
+	    {"true", true}, {"yes", true},  {"on", true},      {"false", false},
+	    {"no", false},  {"off", false}, {"\"no\"", false},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		char text[64];
+		struct sn_conf c;
+		struct sn_err e;
+		snprintf(text, sizeof(text), "deny-scripts-reconfig = %s\n", cases[i].value);
+
+		int rc = load(text, &c, &e);
+
+		EXPECT(cases[i].value, rc == 0);
+		EXPECT(cases[i].value, c.deny_scripts_reconfig == cases[i].deny);
+		sn_conf_free(&c);
+	}
+}
+
+/* The same rule serves the config and SENTINEL SET: "" or an absolute, executable file. */
+static void test_conf_script_path_check_rule(void)
+{
+	static const struct {
+		const char *path;
+		int rc;
+		const char *msg;
+	} cases[] = {
+	    {"", 0, ""},
+	    {"/bin/sh", 0, ""},
+	    {"bin/sh", -EINVAL, "\"bin/sh\" is not an absolute path"},
+	    {"./x.sh", -EINVAL, "is not an absolute path"},
+	    {"/nonexistent/x.sh", -ENOENT, "\"/nonexistent/x.sh\": No such file or directory"},
+	    {"/etc/passwd/x", -ENOTDIR, "Not a directory"},
+	    {"/tmp", -EINVAL, "\"/tmp\" is not a regular file"},
+	    {"/etc/passwd", -EACCES, "\"/etc/passwd\" is not executable"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct sn_err e = {{0}};
+
+		int rc = sn_conf_script_path_check(cases[i].path, &e);
+
+		EXPECT(cases[i].path, rc == cases[i].rc);
+		EXPECT(cases[i].path, strstr(e.msg, cases[i].msg) != NULL);
+	}
+}
+
+static void test_conf_script_path_too_long_is_refused(void)
+{
+	char path[SN_PATH_MAX + 1];
+	struct sn_err e = {{0}};
+
+	path[0] = '/';
+	memset(path + 1, 'x', SN_PATH_MAX - 1);
+	path[SN_PATH_MAX] = '\0';
+	int rc = sn_conf_script_path_check(path, &e);
+
+	CU_ASSERT_EQUAL(rc, -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "too long"));
+}
+
 struct bad_case {
 	const char *name;
 	const char *text;
@@ -396,6 +506,20 @@ static const struct bad_case bad_cases[] = {
     {"hidden anchor key", "\"vigil parse anchor\" = 1\n", 1, "no such option"},
     {"include is not a key", "include(\"/etc/passwd\")\n", 1, "no such option 'include'"},
     {"value without key", "= 1\n", 1, "unexpected token"},
+    {"script not absolute", SEC("  host = \"10.0.0.1\"\n  notification-script = \"x.sh\"\n"), 3,
+     "primary \"a\": notification-script: \"x.sh\" is not an absolute path"},
+    {"script missing", SEC("  client-reconfig-script = \"/nonexistent/r.sh\"\n"), 2,
+     "primary \"a\": client-reconfig-script: \"/nonexistent/r.sh\": No such file or directory"},
+    {"script is a directory", SEC("  notification-script = \"/tmp\"\n"), 2,
+     "notification-script: \"/tmp\" is not a regular file"},
+    {"script not executable", SEC("  notification-script = \"/etc/passwd\"\n"), 2,
+     "notification-script: \"/etc/passwd\" is not executable"},
+    {"script key at root", "notification-script = \"/bin/sh\"\n", 1,
+     "no such option 'notification-script'"},
+    {"deny-scripts-reconfig not a boolean", "port = 1\ndeny-scripts-reconfig = maybe\n", 2,
+     "invalid boolean value for option 'deny-scripts-reconfig'"},
+    {"deny-scripts-reconfig in a section", SEC("  deny-scripts-reconfig = false\n"), 2,
+     "no such option 'deny-scripts-reconfig'"},
 };
 
 /* Comments of every kind before the error: the line must still be right. */
@@ -423,6 +547,7 @@ static void check_bad_case(const struct bad_case *bc)
 	EXPECT(bc->name, strncmp(e.msg, prefix, strlen(prefix)) == 0);
 	EXPECT(bc->name, strstr(e.msg, bc->msg) != NULL);
 	EXPECT(bc->name, c.groups == NULL && c.group_count == 0 && c.bind_count == 0);
+	EXPECT(bc->name, c.scripts == NULL);
 	if (rc != -EINVAL || strncmp(e.msg, prefix, strlen(prefix)) != 0 ||
 	    strstr(e.msg, bc->msg) == NULL)
 		fprintf(stderr, "\n  case \"%s\": rc=%d msg=\"%s\"\n", bc->name, rc, e.msg);
@@ -525,6 +650,10 @@ CU_TestInfo conf_tests[] = {
     {"issue example parses", test_conf_issue_example_parses},
     {"conf/vigil.conf parses to the defaults", test_conf_example_file_parses_to_defaults},
     {"every key is read", test_conf_every_key_is_read},
+    {"scripts belong to their group", test_conf_scripts_belong_to_their_group},
+    {"deny-scripts-reconfig spellings", test_conf_deny_scripts_reconfig_spellings},
+    {"script path rule", test_conf_script_path_check_rule},
+    {"too long script path is refused", test_conf_script_path_too_long_is_refused},
     {"groups keep file order", test_conf_groups_keep_file_order_and_own_settings},
     {"group defaults helper matches the table", test_conf_group_defaults_helper_matches_table},
     {"comment chars in strings are kept", test_conf_comment_chars_in_strings_are_kept},

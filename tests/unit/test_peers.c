@@ -5,179 +5,10 @@
  * down from peer opinions (sentinel-protocol.md §2.3, §3.3, §7). Black box through qu_step().
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "quorum.h"
-#include "quorum_wire.h"
+#include "fixture_core.h"
 #include "unit.h"
-
-#define ACTS_MAX 512
-
-struct fixture {
-	void *mem;
-	struct qu_core *core;
-	int64_t now_ms;
-	struct qu_action acts[ACTS_MAX];
-	int count;
-};
-
-static struct fixture fx;
-
-static void drain(void)
-{
-	fx.count = 0;
-	for (const struct qu_action *a; (a = qu_action_next(fx.core)) != NULL;)
-		if (fx.count < ACTS_MAX)
-			fx.acts[fx.count++] = *a;
-}
-
-static int step(struct qu_input *in)
-{
-	in->now_ms = fx.now_ms;
-	int rc = qu_step(fx.core, in);
-	drain();
-	return rc;
-}
-
-struct setup {
-	uint32_t quorum;
-	uint32_t watchers_max;
-	int64_t failover_timeout_ms;
-};
-
-static uint32_t monitor(const char *name, int port, uint32_t quorum, int64_t failover_timeout_ms)
-{
-	struct qu_group_conf c;
-	memset(&c, 0, sizeof(c));
-	snprintf(c.name, sizeof(c.name), "%s", name);
-	strcpy(c.addr.host, "127.0.0.1");
-	c.addr.port = (uint16_t)port;
-	c.quorum = quorum;
-	c.down_after_ms = 5000;
-	c.failover_timeout_ms = failover_timeout_ms;
-	c.parallel_syncs = 1;
-	struct qu_input in = {.kind = QU_IN_ADMIN};
-	in.u.admin.op = QU_ADMIN_MONITOR;
-	in.u.admin.conf = &c;
-	CU_ASSERT_EQUAL_FATAL(step(&in), QU_OK);
-	return qu_group_find(fx.core, name);
-}
-
-/* A core whose id is "aaaa...", monitoring "mymaster" at 127.0.0.1:6379. */
-static uint32_t given_core(struct setup s)
-{
-	struct qu_params p;
-	memset(&p, 0, sizeof(p));
-	p.limits.groups_max = 4;
-	p.limits.nodes_max = 16;
-	p.limits.watchers_max = s.watchers_max != 0 ? s.watchers_max : 8;
-	p.seed = 42;
-	memset(p.myid, 'a', QU_RUNID_LEN);
-	free(fx.mem);
-	memset(&fx, 0, sizeof(fx));
-	fx.mem = calloc(1, qu_core_size(&p.limits));
-	fx.core = qu_core_init(fx.mem, &p);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(fx.core);
-	fx.now_ms = 1000000;
-	return monitor("mymaster", 6379, s.quorum != 0 ? s.quorum : 2,
-	               s.failover_timeout_ms != 0 ? s.failover_timeout_ms : 180000);
-}
-
-static uint32_t given_default_core(void)
-{
-	return given_core((struct setup){0});
-}
-
-static void runid_of(char c, char out[QU_RUNID_LEN + 1])
-{
-	memset(out, c, QU_RUNID_LEN);
-	out[QU_RUNID_LEN] = '\0';
-}
-
-/* A hello from watcher "<c>..." at 127.0.0.1:<port> about group name, primary 127.0.0.1:6379. */
-static struct qu_hello hello_from(char c, int port, const char *name)
-{
-	struct qu_hello h;
-	memset(&h, 0, sizeof(h));
-	strcpy(h.watcher.host, "127.0.0.1");
-	h.watcher.port = (uint16_t)port;
-	runid_of(c, h.runid);
-	snprintf(h.name, sizeof(h.name), "%s", name);
-	strcpy(h.primary.host, "127.0.0.1");
-	h.primary.port = 6379;
-	return h;
-}
-
-static int feed_hello(const struct qu_hello *h)
-{
-	struct qu_input in = {.kind = QU_IN_HELLO};
-	in.u.hello = h;
-	return step(&in);
-}
-
-static void learn(char c, int port, const char *name)
-{
-	struct qu_hello h = hello_from(c, port, name);
-	CU_ASSERT_EQUAL_FATAL(feed_hello(&h), QU_OK);
-}
-
-static void tick(void)
-{
-	struct qu_input in = {.kind = QU_IN_TICK};
-	CU_ASSERT_EQUAL(step(&in), QU_OK);
-}
-
-static int count_kind(enum qu_action_kind kind)
-{
-	int n = 0;
-	for (int i = 0; i < fx.count; i++)
-		n += fx.acts[i].kind == kind;
-	return n;
-}
-
-static int count_event(enum qu_event ev)
-{
-	int n = 0;
-	for (int i = 0; i < fx.count; i++)
-		n += fx.acts[i].kind == QU_ACT_EVENT && fx.acts[i].event == ev;
-	return n;
-}
-
-static int index_of_kind(enum qu_action_kind kind)
-{
-	for (int i = 0; i < fx.count; i++)
-		if (fx.acts[i].kind == kind)
-			return i;
-	return -1;
-}
-
-static int index_of_event(enum qu_event ev)
-{
-	for (int i = 0; i < fx.count; i++)
-		if (fx.acts[i].kind == QU_ACT_EVENT && fx.acts[i].event == ev)
-			return i;
-	return -1;
-}
-
-static const struct qu_action *find_event(enum qu_event ev)
-{
-	int i = index_of_event(ev);
-	return i < 0 ? NULL : &fx.acts[i];
-}
-
-/* Watcher index of runid "<c>...", or QU_NONE. */
-static uint32_t watcher_of(char c)
-{
-	char runid[QU_RUNID_LEN + 1];
-	runid_of(c, runid);
-	for (uint32_t w = 0; w < qu_watchers_max(fx.core); w++) {
-		const struct qu_watcher *x = qu_watcher_at(fx.core, w);
-		if (x != NULL && strcmp(x->runid, runid) == 0)
-			return w;
-	}
-	return QU_NONE;
-}
 
 static uint32_t used_watchers(void)
 {
@@ -195,7 +26,7 @@ static uint32_t peer_count(uint32_t g)
 /* Does group g list watcher "<c>..."? */
 static bool lists(uint32_t g, char c)
 {
-	uint32_t w = watcher_of(c);
+	uint32_t w = fx_watcher_of(c);
 	const struct qu_group *grp = qu_group_at(fx.core, g);
 	for (uint32_t i = 0; w != QU_NONE && i < grp->peer_count; i++)
 		if (grp->peers[i].watcher == w)
@@ -205,32 +36,7 @@ static bool lists(uint32_t g, char c)
 
 static void vote_reply(char c, uint32_t g, bool down)
 {
-	struct qu_input in = {.kind = QU_IN_VOTE_REPLY};
-	in.node = qu_watcher_endpoint(fx.core, watcher_of(c));
-	in.u.vote_reply.group = g;
-	in.u.vote_reply.down = down;
-	strcpy(in.u.vote_reply.leader, "*");
-	CU_ASSERT_EQUAL(step(&in), QU_OK);
-}
-
-/* The primary has never answered: SDOWN on the first tick after down-after. */
-static void primary_goes_sdown(void)
-{
-	fx.now_ms += 5001;
-	tick();
-}
-
-static struct qu_info primary_info(int replicas)
-{
-	struct qu_info i;
-	memset(&i, 0, sizeof(i));
-	i.role = QU_ROLE_PRIMARY;
-	for (int r = 0; r < replicas; r++) {
-		strcpy(i.replicas[r].host, "127.0.0.1");
-		i.replicas[r].port = (uint16_t)(6380 + r);
-	}
-	i.replica_count = (uint32_t)replicas;
-	return i;
+	fx_vote_reply(qu_watcher_endpoint(fx.core, fx_watcher_of(c)), g, down, '*', 0);
 }
 
 /* ---- learning watchers -------------------------------------------------------------------------
@@ -238,12 +44,12 @@ static struct qu_info primary_info(int replicas)
 
 static void test_hello_for_unknown_group_is_refused_without_change(void)
 {
-	uint32_t g = given_default_core();
-	struct qu_hello h = hello_from('b', 26380, "nosuchgroup");
+	uint32_t g = fx_given_default_core();
+	struct qu_hello h = fx_hello('b', 26380, "nosuchgroup");
 	h.current_epoch = 9;
 	h.config_epoch = 9;
 
-	CU_ASSERT_EQUAL(feed_hello(&h), QU_ENOENT);
+	CU_ASSERT_EQUAL(fx_feed_hello(&h), QU_ENOENT);
 
 	CU_ASSERT_EQUAL(fx.count, 0);
 	CU_ASSERT_EQUAL(peer_count(g), 0);
@@ -254,21 +60,21 @@ static void test_hello_for_unknown_group_is_refused_without_change(void)
 
 static void test_null_hello_is_invalid(void)
 {
-	given_default_core();
+	fx_given_default_core();
 	struct qu_input in = {.kind = QU_IN_HELLO};
 	in.u.hello = NULL;
 
-	CU_ASSERT_EQUAL(step(&in), QU_EINVAL);
+	CU_ASSERT_EQUAL(fx_step(&in), QU_EINVAL);
 	CU_ASSERT_EQUAL(fx.count, 0);
 }
 
 static void test_our_own_hello_is_ignored(void)
 {
-	uint32_t g = given_default_core();
-	struct qu_hello h = hello_from('a', 26379, "mymaster"); /* our id, echoed by a node */
+	uint32_t g = fx_given_default_core();
+	struct qu_hello h = fx_hello('a', 26379, "mymaster"); /* our id, echoed by a node */
 	h.current_epoch = 5;
 
-	CU_ASSERT_EQUAL(feed_hello(&h), QU_OK);
+	CU_ASSERT_EQUAL(fx_feed_hello(&h), QU_OK);
 
 	CU_ASSERT_EQUAL(fx.count, 0);
 	CU_ASSERT_EQUAL(peer_count(g), 0);
@@ -277,23 +83,23 @@ static void test_our_own_hello_is_ignored(void)
 
 static void test_new_watcher_is_announced_linked_and_persisted(void)
 {
-	uint32_t g = given_default_core();
-	struct qu_hello h = hello_from('b', 26380, "mymaster");
+	uint32_t g = fx_given_default_core();
+	struct qu_hello h = fx_hello('b', 26380, "mymaster");
 
-	CU_ASSERT_EQUAL(feed_hello(&h), QU_OK);
+	CU_ASSERT_EQUAL(fx_feed_hello(&h), QU_OK);
 
-	uint32_t w = watcher_of('b');
+	uint32_t w = fx_watcher_of('b');
 	CU_ASSERT_NOT_EQUAL_FATAL(w, QU_NONE);
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_NODE_ADD), 1);
-	CU_ASSERT_EQUAL(fx.acts[index_of_kind(QU_ACT_NODE_ADD)].node,
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_NODE_ADD), 1);
+	CU_ASSERT_EQUAL(fx.acts[fx_index_of_kind(QU_ACT_NODE_ADD)].node,
 	                qu_watcher_endpoint(fx.core, w));
 	CU_ASSERT_EQUAL(qu_watcher_endpoint(fx.core, w), qu_nodes_max(fx.core) + w);
-	const struct qu_action *ev = find_event(QU_EV_SENTINEL_ADDED);
+	const struct qu_action *ev = fx_find_event(QU_EV_SENTINEL_ADDED);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	CU_ASSERT_STRING_EQUAL(ev->text,
 	                       "sentinel bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb 127.0.0.1 "
 	                       "26380 @ mymaster 127.0.0.1 6379");
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_PERSIST), 1);
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_PERSIST), 1);
 	CU_ASSERT_EQUAL(peer_count(g), 1);
 	const struct qu_watcher *x = qu_watcher_at(fx.core, w);
 	CU_ASSERT_EQUAL(x->refs, 1);
@@ -302,11 +108,11 @@ static void test_new_watcher_is_announced_linked_and_persisted(void)
 
 static void test_duplicate_hello_changes_nothing(void)
 {
-	uint32_t g = given_default_core();
-	learn('b', 26380, "mymaster");
+	uint32_t g = fx_given_default_core();
+	fx_learn('b', 26380, "mymaster");
 	fx.now_ms += 2000;
 
-	learn('b', 26380, "mymaster");
+	fx_learn('b', 26380, "mymaster");
 
 	CU_ASSERT_EQUAL(fx.count, 0);
 	CU_ASSERT_EQUAL(peer_count(g), 1);
@@ -316,54 +122,54 @@ static void test_duplicate_hello_changes_nothing(void)
 
 static void test_same_runid_at_new_address_is_an_address_switch(void)
 {
-	uint32_t g = given_default_core();
-	learn('b', 26380, "mymaster");
-	uint32_t old = watcher_of('b');
+	uint32_t g = fx_given_default_core();
+	fx_learn('b', 26380, "mymaster");
+	uint32_t old = fx_watcher_of('b');
 
-	learn('b', 26390, "mymaster");
+	fx_learn('b', 26390, "mymaster");
 
-	const struct qu_action *ev = find_event(QU_EV_SENTINEL_ADDRESS_SWITCH);
+	const struct qu_action *ev = fx_find_event(QU_EV_SENTINEL_ADDRESS_SWITCH);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	CU_ASSERT_STRING_EQUAL(ev->text, "master mymaster 127.0.0.1 6379 ip 127.0.0.1 port 26390 "
 	                                 "for bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
-	CU_ASSERT_EQUAL(count_event(QU_EV_SENTINEL_ADDED), 0); /* a switch, not a new watcher */
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_NODE_DEL), 1);
-	CU_ASSERT_EQUAL(fx.acts[index_of_kind(QU_ACT_NODE_DEL)].node,
+	CU_ASSERT_EQUAL(fx_count_event(QU_EV_SENTINEL_ADDED), 0); /* a switch, not a new watcher */
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_NODE_DEL), 1);
+	CU_ASSERT_EQUAL(fx.acts[fx_index_of_kind(QU_ACT_NODE_DEL)].node,
 	                qu_watcher_endpoint(fx.core, old));
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_NODE_ADD), 1);
-	CU_ASSERT_TRUE(index_of_kind(QU_ACT_NODE_DEL) < index_of_kind(QU_ACT_NODE_ADD));
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_PERSIST), 1);
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_NODE_ADD), 1);
+	CU_ASSERT_TRUE(fx_index_of_kind(QU_ACT_NODE_DEL) < fx_index_of_kind(QU_ACT_NODE_ADD));
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_PERSIST), 1);
 	CU_ASSERT_EQUAL(peer_count(g), 1);
 	CU_ASSERT_EQUAL(used_watchers(), 1);
-	CU_ASSERT_EQUAL(qu_watcher_at(fx.core, watcher_of('b'))->addr.port, 26390);
+	CU_ASSERT_EQUAL(qu_watcher_at(fx.core, fx_watcher_of('b'))->addr.port, 26390);
 }
 
 static void test_other_runid_at_known_address_evicts_the_old_one_everywhere(void)
 {
-	uint32_t g = given_default_core();
-	uint32_t g2 = monitor("other", 7000, 2, 180000);
-	learn('b', 26380, "mymaster");
-	learn('b', 26380, "other");
-	uint32_t old = watcher_of('b');
+	uint32_t g = fx_given_default_core();
+	uint32_t g2 = fx_monitor("other", 7000, 2, 180000);
+	fx_learn('b', 26380, "mymaster");
+	fx_learn('b', 26380, "other");
+	uint32_t old = fx_watcher_of('b');
 
-	learn('c', 26380, "mymaster"); /* 'b' restarted with a new id, 'c' */
+	fx_learn('c', 26380, "mymaster"); /* 'b' restarted with a new id, 'c' */
 
-	const struct qu_action *ev = find_event(QU_EV_SENTINEL_INVALID_ADDR);
+	const struct qu_action *ev = fx_find_event(QU_EV_SENTINEL_INVALID_ADDR);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	CU_ASSERT_STRING_EQUAL(ev->text,
 	                       "sentinel bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb 127.0.0.1 "
 	                       "26380 @ mymaster 127.0.0.1 6379");
-	CU_ASSERT_EQUAL(watcher_of('b'), QU_NONE);
+	CU_ASSERT_EQUAL(fx_watcher_of('b'), QU_NONE);
 	CU_ASSERT_FALSE(lists(g2, 'b')); /* removed from every group, not just this one */
 	CU_ASSERT_EQUAL(peer_count(g2), 0);
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_NODE_DEL), 1);
-	CU_ASSERT_EQUAL(fx.acts[index_of_kind(QU_ACT_NODE_DEL)].node,
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_NODE_DEL), 1);
+	CU_ASSERT_EQUAL(fx.acts[fx_index_of_kind(QU_ACT_NODE_DEL)].node,
 	                qu_watcher_endpoint(fx.core, old));
 	CU_ASSERT_TRUE(lists(g, 'c'));
 	CU_ASSERT_EQUAL(peer_count(g), 1);
-	CU_ASSERT_EQUAL(count_event(QU_EV_SENTINEL_ADDED), 1);
-	CU_ASSERT_TRUE(index_of_kind(QU_ACT_NODE_DEL) < index_of_kind(QU_ACT_NODE_ADD));
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_PERSIST), 1);
+	CU_ASSERT_EQUAL(fx_count_event(QU_EV_SENTINEL_ADDED), 1);
+	CU_ASSERT_TRUE(fx_index_of_kind(QU_ACT_NODE_DEL) < fx_index_of_kind(QU_ACT_NODE_ADD));
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_PERSIST), 1);
 }
 
 /* ---- epochs and configs from gossip ------------------------------------------------------------
@@ -371,46 +177,46 @@ static void test_other_runid_at_known_address_evicts_the_old_one_everywhere(void
 
 static void test_higher_current_epoch_is_adopted_and_persisted_first(void)
 {
-	given_default_core();
-	learn('b', 26380, "mymaster");
-	struct qu_hello h = hello_from('b', 26380, "mymaster");
+	fx_given_default_core();
+	fx_learn('b', 26380, "mymaster");
+	struct qu_hello h = fx_hello('b', 26380, "mymaster");
 	h.current_epoch = 7;
 
-	CU_ASSERT_EQUAL(feed_hello(&h), QU_OK);
+	CU_ASSERT_EQUAL(fx_feed_hello(&h), QU_OK);
 
 	CU_ASSERT_EQUAL(qu_current_epoch(fx.core), 7);
-	const struct qu_action *ev = find_event(QU_EV_NEW_EPOCH);
+	const struct qu_action *ev = fx_find_event(QU_EV_NEW_EPOCH);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	CU_ASSERT_STRING_EQUAL(ev->text, "7");
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_PERSIST), 1);
-	CU_ASSERT_EQUAL(index_of_kind(QU_ACT_PERSIST), 0); /* before anything else */
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_PERSIST), 1);
+	CU_ASSERT_EQUAL(fx_index_of_kind(QU_ACT_PERSIST), 0); /* before anything else */
 }
 
 static void test_new_watcher_with_higher_epoch_is_persisted_once_before_events(void)
 {
-	given_default_core();
-	struct qu_hello h = hello_from('b', 26380, "mymaster");
+	fx_given_default_core();
+	struct qu_hello h = fx_hello('b', 26380, "mymaster");
 	h.current_epoch = 3;
 
-	CU_ASSERT_EQUAL(feed_hello(&h), QU_OK);
+	CU_ASSERT_EQUAL(fx_feed_hello(&h), QU_OK);
 
 	CU_ASSERT_EQUAL(qu_current_epoch(fx.core), 3);
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_PERSIST), 1); /* one write covers both changes */
-	CU_ASSERT_TRUE(index_of_kind(QU_ACT_PERSIST) < index_of_event(QU_EV_NEW_EPOCH));
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_PERSIST), 1); /* one write covers both changes */
+	CU_ASSERT_TRUE(fx_index_of_kind(QU_ACT_PERSIST) < fx_index_of_event(QU_EV_NEW_EPOCH));
 }
 
 static void test_lower_or_equal_epochs_are_not_adopted(void)
 {
-	uint32_t g = given_default_core();
-	struct qu_hello h = hello_from('b', 26380, "mymaster");
+	uint32_t g = fx_given_default_core();
+	struct qu_hello h = fx_hello('b', 26380, "mymaster");
 	h.current_epoch = 5;
 	h.config_epoch = 4;
-	CU_ASSERT_EQUAL(feed_hello(&h), QU_OK);
+	CU_ASSERT_EQUAL(fx_feed_hello(&h), QU_OK);
 	h.current_epoch = 4;
 	h.config_epoch = 4;
 	h.primary.port = 6390; /* same config epoch, other address: not newer, no switch */
 
-	CU_ASSERT_EQUAL(feed_hello(&h), QU_OK);
+	CU_ASSERT_EQUAL(fx_feed_hello(&h), QU_OK);
 
 	CU_ASSERT_EQUAL(fx.count, 0);
 	CU_ASSERT_EQUAL(qu_current_epoch(fx.core), 5);
@@ -420,42 +226,42 @@ static void test_lower_or_equal_epochs_are_not_adopted(void)
 
 static void test_higher_config_epoch_same_address_only_adopts_the_epoch(void)
 {
-	uint32_t g = given_default_core();
-	learn('b', 26380, "mymaster");
-	struct qu_hello h = hello_from('b', 26380, "mymaster");
+	uint32_t g = fx_given_default_core();
+	fx_learn('b', 26380, "mymaster");
+	struct qu_hello h = fx_hello('b', 26380, "mymaster");
 	h.config_epoch = 2;
 
-	CU_ASSERT_EQUAL(feed_hello(&h), QU_OK);
+	CU_ASSERT_EQUAL(fx_feed_hello(&h), QU_OK);
 
 	CU_ASSERT_EQUAL(qu_group_at(fx.core, g)->config_epoch, 2);
-	CU_ASSERT_EQUAL(count_event(QU_EV_SWITCH_MASTER), 0);
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_PERSIST), 1);
+	CU_ASSERT_EQUAL(fx_count_event(QU_EV_SWITCH_MASTER), 0);
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_PERSIST), 1);
 }
 
 static void test_newer_config_switches_primary_and_rebuilds_group(void)
 {
-	uint32_t g = given_default_core();
-	struct qu_info i = primary_info(2); /* replicas 6380 and 6381 */
+	uint32_t g = fx_given_default_core();
+	struct qu_info i = fx_primary_info(2); /* replicas 6380 and 6381 */
 	struct qu_input in = {.kind = QU_IN_INFO_REPLY, .node = qu_group_at(fx.core, g)->primary};
 	in.u.info = &i;
-	CU_ASSERT_EQUAL_FATAL(step(&in), QU_OK);
-	learn('b', 26380, "mymaster");
-	struct qu_hello h = hello_from('b', 26380, "mymaster");
+	CU_ASSERT_EQUAL_FATAL(fx_step(&in), QU_OK);
+	fx_learn('b', 26380, "mymaster");
+	struct qu_hello h = fx_hello('b', 26380, "mymaster");
 	h.current_epoch = 1;
 	h.config_epoch = 1;
 	h.primary.port = 6380; /* 'b' saw the replica 6380 promoted */
 
-	CU_ASSERT_EQUAL(feed_hello(&h), QU_OK);
+	CU_ASSERT_EQUAL(fx_feed_hello(&h), QU_OK);
 
-	const struct qu_action *from = find_event(QU_EV_CONFIG_UPDATE_FROM);
+	const struct qu_action *from = fx_find_event(QU_EV_CONFIG_UPDATE_FROM);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(from);
 	CU_ASSERT_STRING_EQUAL(from->text, "sentinel bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb "
 	                                   "127.0.0.1 26380 @ mymaster 127.0.0.1 6379");
-	const struct qu_action *sw = find_event(QU_EV_SWITCH_MASTER);
+	const struct qu_action *sw = fx_find_event(QU_EV_SWITCH_MASTER);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sw);
 	CU_ASSERT_STRING_EQUAL(sw->text, "mymaster 127.0.0.1 6379 127.0.0.1 6380");
-	CU_ASSERT_TRUE(index_of_event(QU_EV_CONFIG_UPDATE_FROM) <
-	               index_of_event(QU_EV_SWITCH_MASTER));
+	CU_ASSERT_TRUE(fx_index_of_event(QU_EV_CONFIG_UPDATE_FROM) <
+	               fx_index_of_event(QU_EV_SWITCH_MASTER));
 	const struct qu_group *grp = qu_group_at(fx.core, g);
 	CU_ASSERT_EQUAL(grp->config_epoch, 1);
 	CU_ASSERT_EQUAL(grp->conf.addr.port, 6380);
@@ -469,7 +275,7 @@ static void test_newer_config_switches_primary_and_rebuilds_group(void)
 	CU_ASSERT_NOT_EQUAL_FATAL(old, QU_NONE);
 	CU_ASSERT_EQUAL(qu_node_at(fx.core, old)->kind, QU_ROLE_REPLICA);
 	CU_ASSERT_NOT_EQUAL(qu_node_find(fx.core, g, &a6381), QU_NONE);
-	CU_ASSERT_EQUAL(count_event(QU_EV_REPLICA_ADDED), 2);
+	CU_ASSERT_EQUAL(fx_count_event(QU_EV_REPLICA_ADDED), 2);
 	int found_old = 0;
 	for (int k = 0; k < fx.count; k++)
 		found_old +=
@@ -478,7 +284,7 @@ static void test_newer_config_switches_primary_and_rebuilds_group(void)
 		                            "127.0.0.1 6380") == 0;
 	CU_ASSERT_EQUAL(found_old, 1);
 	CU_ASSERT_EQUAL(peer_count(g), 1); /* watchers are kept across the switch */
-	CU_ASSERT_TRUE(count_kind(QU_ACT_PERSIST) >= 1);
+	CU_ASSERT_TRUE(fx_count_kind(QU_ACT_PERSIST) >= 1);
 }
 
 /* ---- the shared watcher table ------------------------------------------------------------------
@@ -486,26 +292,24 @@ static void test_newer_config_switches_primary_and_rebuilds_group(void)
 
 static void test_watcher_shared_by_two_groups_has_one_link(void)
 {
-	uint32_t g = given_default_core();
-	uint32_t g2 = monitor("other", 7000, 2, 180000);
-	learn('b', 26380, "mymaster");
+	uint32_t g = fx_given_default_core();
+	uint32_t g2 = fx_monitor("other", 7000, 2, 180000);
+	fx_learn('b', 26380, "mymaster");
 
-	learn('b', 26380, "other");
+	fx_learn('b', 26380, "other");
 
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_NODE_ADD), 0); /* the link exists already */
-	CU_ASSERT_EQUAL(count_event(QU_EV_SENTINEL_ADDED), 1);
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_NODE_ADD), 0); /* the link exists already */
+	CU_ASSERT_EQUAL(fx_count_event(QU_EV_SENTINEL_ADDED), 1);
 	CU_ASSERT_EQUAL(used_watchers(), 1);
-	CU_ASSERT_EQUAL(qu_watcher_at(fx.core, watcher_of('b'))->refs, 2);
+	CU_ASSERT_EQUAL(qu_watcher_at(fx.core, fx_watcher_of('b'))->refs, 2);
 	CU_ASSERT_TRUE(lists(g, 'b'));
 	CU_ASSERT_TRUE(lists(g2, 'b'));
 }
 
 static void reset_group(uint32_t g)
 {
-	struct qu_input in = {.kind = QU_IN_ADMIN};
-	in.u.admin.op = QU_ADMIN_RESET;
-	in.u.admin.group = g;
-	CU_ASSERT_EQUAL(step(&in), QU_OK);
+	struct qu_input in = fx_admin(QU_ADMIN_RESET, g);
+	CU_ASSERT_EQUAL(fx_step(&in), QU_OK);
 }
 
 static int node_dels_of(uint32_t endpoint)
@@ -518,11 +322,11 @@ static int node_dels_of(uint32_t endpoint)
 
 static void test_shared_watcher_link_closes_when_both_groups_forget_it(void)
 {
-	uint32_t g = given_default_core();
-	uint32_t g2 = monitor("other", 7000, 2, 180000);
-	learn('b', 26380, "mymaster");
-	learn('b', 26380, "other");
-	uint32_t w = watcher_of('b');
+	uint32_t g = fx_given_default_core();
+	uint32_t g2 = fx_monitor("other", 7000, 2, 180000);
+	fx_learn('b', 26380, "mymaster");
+	fx_learn('b', 26380, "other");
+	uint32_t w = fx_watcher_of('b');
 	uint32_t endpoint = qu_watcher_endpoint(fx.core, w);
 
 	reset_group(g);
@@ -536,16 +340,16 @@ static void test_shared_watcher_link_closes_when_both_groups_forget_it(void)
 
 static void test_peer_list_is_bounded_by_peers_max(void)
 {
-	uint32_t g = given_core((struct setup){.watchers_max = QU_PEERS_MAX + 8});
+	uint32_t g = fx_given_core((struct fx_setup){.watchers_max = QU_PEERS_MAX + 8});
 	for (int i = 0; i < QU_PEERS_MAX; i++) {
-		struct qu_hello h = hello_from('b', 20000 + i, "mymaster");
+		struct qu_hello h = fx_hello('b', 20000 + i, "mymaster");
 		snprintf(h.runid + QU_RUNID_LEN - 4, 5, "%04x", (unsigned)i); /* distinct ids */
-		CU_ASSERT_EQUAL_FATAL(feed_hello(&h), QU_OK);
+		CU_ASSERT_EQUAL_FATAL(fx_feed_hello(&h), QU_OK);
 	}
 	CU_ASSERT_EQUAL(peer_count(g), QU_PEERS_MAX);
-	struct qu_hello h = hello_from('c', 30000, "mymaster");
+	struct qu_hello h = fx_hello('c', 30000, "mymaster");
 
-	CU_ASSERT_EQUAL(feed_hello(&h), QU_EFULL);
+	CU_ASSERT_EQUAL(fx_feed_hello(&h), QU_EFULL);
 
 	CU_ASSERT_EQUAL(fx.count, 0);
 	CU_ASSERT_EQUAL(peer_count(g), QU_PEERS_MAX);
@@ -554,12 +358,12 @@ static void test_peer_list_is_bounded_by_peers_max(void)
 
 static void test_full_watcher_table_refuses_a_new_watcher(void)
 {
-	uint32_t g = given_core((struct setup){.watchers_max = 2});
-	learn('b', 26380, "mymaster");
-	learn('c', 26381, "mymaster");
-	struct qu_hello h = hello_from('d', 26382, "mymaster");
+	uint32_t g = fx_given_core((struct fx_setup){.watchers_max = 2});
+	fx_learn('b', 26380, "mymaster");
+	fx_learn('c', 26381, "mymaster");
+	struct qu_hello h = fx_hello('d', 26382, "mymaster");
 
-	CU_ASSERT_EQUAL(feed_hello(&h), QU_EFULL);
+	CU_ASSERT_EQUAL(fx_feed_hello(&h), QU_EFULL);
 
 	CU_ASSERT_EQUAL(fx.count, 0);
 	CU_ASSERT_EQUAL(peer_count(g), 2);
@@ -572,14 +376,14 @@ static void test_full_watcher_table_refuses_a_new_watcher(void)
  */
 static void test_refused_address_switch_leaves_state_unchanged(void)
 {
-	uint32_t g = given_core((struct setup){.watchers_max = 1});
-	uint32_t g2 = monitor("other", 7000, 2, 180000);
-	learn('b', 26380, "mymaster");
-	learn('b', 26380, "other"); /* one slot, shared: the table is full */
+	uint32_t g = fx_given_core((struct fx_setup){.watchers_max = 1});
+	uint32_t g2 = fx_monitor("other", 7000, 2, 180000);
+	fx_learn('b', 26380, "mymaster");
+	fx_learn('b', 26380, "other"); /* one slot, shared: the table is full */
 
-	struct qu_hello h = hello_from('b', 26390, "mymaster");
+	struct qu_hello h = fx_hello('b', 26390, "mymaster");
 
-	int rc = feed_hello(&h);
+	int rc = fx_feed_hello(&h);
 
 	if (rc != QU_OK) { /* refusing is fine, half-applying is not */
 		CU_ASSERT_EQUAL(fx.count, 0);
@@ -606,15 +410,15 @@ static void test_odown_needs_quorum_counting_ourselves(void)
 	    {"quorum 3 two peers", 3, 3, 2, "master mymaster 127.0.0.1 6379 #quorum 3/3"},
 	};
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-		uint32_t g = given_core((struct setup){.quorum = cases[k].quorum});
+		uint32_t g = fx_given_core((struct fx_setup){.quorum = cases[k].quorum});
 		for (int p = 0; p < cases[k].peers; p++)
-			learn((char)('b' + p), 26380 + p, "mymaster");
-		primary_goes_sdown();
-		const struct qu_action *ev = find_event(QU_EV_ODOWN);
+			fx_learn((char)('b' + p), 26380 + p, "mymaster");
+		fx_primary_goes_sdown();
+		const struct qu_action *ev = fx_find_event(QU_EV_ODOWN);
 		for (int p = 0; p < cases[k].down_replies; p++) {
 			vote_reply((char)('b' + p), g, true);
-			if (ev == NULL && find_event(QU_EV_ODOWN) != NULL)
-				ev = find_event(QU_EV_ODOWN);
+			if (ev == NULL && fx_find_event(QU_EV_ODOWN) != NULL)
+				ev = fx_find_event(QU_EV_ODOWN);
 		}
 
 		CU_ASSERT_EQUAL(qu_group_at(fx.core, g)->odown, cases[k].odown != NULL);
@@ -628,95 +432,88 @@ static void test_odown_needs_quorum_counting_ourselves(void)
 
 static void test_peers_alone_cannot_make_odown(void)
 {
-	uint32_t g = given_core((struct setup){.quorum = 2});
-	learn('b', 26380, "mymaster");
-	learn('c', 26381, "mymaster");
+	uint32_t g = fx_given_core((struct fx_setup){.quorum = 2});
+	fx_learn('b', 26380, "mymaster");
+	fx_learn('c', 26381, "mymaster");
 	fx.now_ms += 100; /* the primary is not SDOWN here */
 
 	vote_reply('b', g, true);
 	vote_reply('c', g, true);
 
 	CU_ASSERT_FALSE(qu_group_at(fx.core, g)->odown);
-	CU_ASSERT_EQUAL(count_event(QU_EV_ODOWN), 0);
+	CU_ASSERT_EQUAL(fx_count_event(QU_EV_ODOWN), 0);
 }
 
 static void test_stale_peer_opinion_expires_after_five_seconds(void)
 {
-	uint32_t g = given_core((struct setup){.quorum = 2});
-	learn('b', 26380, "mymaster"); /* link never up: no asks refresh its opinion */
-	primary_goes_sdown();
+	uint32_t g = fx_given_core((struct fx_setup){.quorum = 2});
+	fx_learn('b', 26380, "mymaster"); /* link never up: no asks refresh its opinion */
+	fx_primary_goes_sdown();
 	vote_reply('b', g, true);
 	CU_ASSERT_TRUE_FATAL(qu_group_at(fx.core, g)->odown);
 
 	fx.now_ms += 5000;
-	tick();
+	fx_tick();
 	CU_ASSERT_TRUE(qu_group_at(fx.core, g)->odown); /* exactly 5 s old: still valid */
 
 	fx.now_ms += 1;
-	tick();
+	fx_tick();
 	CU_ASSERT_FALSE(qu_group_at(fx.core, g)->odown);
-	const struct qu_action *ev = find_event(QU_EV_ODOWN_CLEARED);
+	const struct qu_action *ev = fx_find_event(QU_EV_ODOWN_CLEARED);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	CU_ASSERT_STRING_EQUAL(ev->text, "master mymaster 127.0.0.1 6379");
 }
 
 static void test_peer_saying_up_clears_odown(void)
 {
-	uint32_t g = given_core((struct setup){.quorum = 2});
-	learn('b', 26380, "mymaster");
-	primary_goes_sdown();
+	uint32_t g = fx_given_core((struct fx_setup){.quorum = 2});
+	fx_learn('b', 26380, "mymaster");
+	fx_primary_goes_sdown();
 	vote_reply('b', g, true);
 	CU_ASSERT_TRUE_FATAL(qu_group_at(fx.core, g)->odown);
 
 	vote_reply('b', g, false);
 
 	CU_ASSERT_FALSE(qu_group_at(fx.core, g)->odown);
-	CU_ASSERT_EQUAL(count_event(QU_EV_ODOWN_CLEARED), 1);
+	CU_ASSERT_EQUAL(fx_count_event(QU_EV_ODOWN_CLEARED), 1);
 }
 
 static void test_primary_back_up_clears_odown(void)
 {
-	uint32_t g = given_core((struct setup){.quorum = 1});
+	uint32_t g = fx_given_core((struct fx_setup){.quorum = 1});
 	uint32_t p = qu_group_at(fx.core, g)->primary;
-	primary_goes_sdown();
+	fx_primary_goes_sdown();
 	CU_ASSERT_TRUE_FATAL(qu_group_at(fx.core, g)->odown);
-	struct qu_input in = {.kind = QU_IN_LINK, .node = p};
-	in.u.link.which = QU_LINK_CMD;
-	in.u.link.up = true;
-	CU_ASSERT_EQUAL(step(&in), QU_OK);
-	in.u.link.which = QU_LINK_PUBSUB;
-	CU_ASSERT_EQUAL(step(&in), QU_OK);
-	in = (struct qu_input){.kind = QU_IN_PING_REPLY, .node = p};
-	in.u.ping.valid = true;
-	CU_ASSERT_EQUAL(step(&in), QU_OK);
+	fx_link_up(p);
+	fx_pong(p, true);
 
-	tick();
+	fx_tick();
 
-	CU_ASSERT_EQUAL(count_event(QU_EV_SDOWN_CLEARED), 1);
-	CU_ASSERT_EQUAL(count_event(QU_EV_ODOWN_CLEARED), 1);
-	CU_ASSERT_TRUE(index_of_event(QU_EV_SDOWN_CLEARED) < index_of_event(QU_EV_ODOWN_CLEARED));
+	CU_ASSERT_EQUAL(fx_count_event(QU_EV_SDOWN_CLEARED), 1);
+	CU_ASSERT_EQUAL(fx_count_event(QU_EV_ODOWN_CLEARED), 1);
+	CU_ASSERT_TRUE(fx_index_of_event(QU_EV_SDOWN_CLEARED) <
+	               fx_index_of_event(QU_EV_ODOWN_CLEARED));
 	CU_ASSERT_FALSE(qu_group_at(fx.core, g)->odown);
 }
 
 static void test_reply_from_unknown_watcher_or_group_is_refused(void)
 {
-	uint32_t g = given_default_core();
-	learn('b', 26380, "mymaster");
+	uint32_t g = fx_given_default_core();
+	fx_learn('b', 26380, "mymaster");
 	struct qu_input in = {.kind = QU_IN_VOTE_REPLY};
-	in.node = qu_watcher_endpoint(fx.core, watcher_of('b'));
+	in.node = qu_watcher_endpoint(fx.core, fx_watcher_of('b'));
 	in.u.vote_reply.group = g + 1; /* not monitored */
 	strcpy(in.u.vote_reply.leader, "*");
-	CU_ASSERT_EQUAL(step(&in), QU_ENOENT);
+	CU_ASSERT_EQUAL(fx_step(&in), QU_ENOENT);
 	in.u.vote_reply.group = QU_NONE;
-	CU_ASSERT_EQUAL(step(&in), QU_ENOENT);
+	CU_ASSERT_EQUAL(fx_step(&in), QU_ENOENT);
 	in.u.vote_reply.group = g;
 	in.node = qu_watcher_endpoint(fx.core, qu_watchers_max(fx.core) - 1); /* unused slot */
-	CU_ASSERT_EQUAL(step(&in), QU_ENOENT);
+	CU_ASSERT_EQUAL(fx_step(&in), QU_ENOENT);
 	in.node = qu_group_at(fx.core, g)->primary; /* a cache node, not a watcher */
-	CU_ASSERT_EQUAL(step(&in), QU_ENOENT);
+	CU_ASSERT_EQUAL(fx_step(&in), QU_ENOENT);
 	CU_ASSERT_EQUAL(fx.count, 0);
-	free(fx.mem);
-	fx.mem = NULL;
+	fx_release();
 }
 
 CU_TestInfo peers_tests[] = {

@@ -313,6 +313,16 @@ static void add_replica(struct sn_state_group *g, const char *host, uint16_t por
 	r->port = port;
 }
 
+/* Zero *st and give it one group "a"; that group. */
+static struct sn_state_group *given_group_a(struct sn_state *st)
+{
+	struct sn_state_group *g;
+
+	memset(st, 0, sizeof(*st));
+	add_group(st, "a", &g);
+	return g;
+}
+
 /* Every byte value 1..255 in secrets, and names and hosts that need quoting. */
 static void given_hostile_state(struct sn_state *st)
 {
@@ -379,12 +389,10 @@ static void test_state_round_trips_hostile_values(void)
 static void test_state_encode_refuses_what_decode_would(void)
 {
 	struct sn_state st;
-	struct sn_state_group *g;
 	char *text = NULL;
 	size_t len = 0;
 
-	memset(&st, 0, sizeof(st));
-	add_group(&st, "a", &g);
+	struct sn_state_group *g = given_group_a(&st);
 	g->monitor = true;
 	g->remove = true;
 	snprintf(g->monitor_addr.host, sizeof(g->monitor_addr.host), "%s", "10.0.0.1");
@@ -419,12 +427,10 @@ static void test_state_encode_refuses_what_decode_would(void)
 static int encode_group_with(void (*edit)(struct sn_state_group *g))
 {
 	struct sn_state st;
-	struct sn_state_group *g;
 	char *text = NULL;
 	size_t len = 0;
 
-	memset(&st, 0, sizeof(st));
-	add_group(&st, "a", &g);
+	struct sn_state_group *g = given_group_a(&st);
 	g->has_leader = true;
 	snprintf(g->leader, sizeof(g->leader), "%s", PEER1);
 	g->leader_epoch = 5;
@@ -1204,6 +1210,12 @@ static void given_core_of(struct live *l, const struct sn_conf *conf)
 		monitor(l, &conf->groups[i]);
 }
 
+/* The group called name (it must exist). */
+static const struct qu_group *group_of(const struct live *l, const char *name)
+{
+	return qu_group_at(l->core, qu_group_find(l->core, name));
+}
+
 /* Feed in; drain the outbox, keeping the VOTE_REPLY if reply is not NULL. */
 static void feed(struct live *l, struct qu_input *in, struct qu_action *reply)
 {
@@ -1225,21 +1237,37 @@ static void hello(struct live *l, const char *group, const char *host, const cha
 	snprintf(h.runid, sizeof(h.runid), "%s", runid);
 	h.current_epoch = epoch;
 	snprintf(h.name, sizeof(h.name), "%s", group);
-	h.primary = qu_group_at(l->core, qu_group_find(l->core, group))->conf.addr;
+	h.primary = group_of(l, group)->conf.addr;
 	struct qu_input in = {.kind = QU_IN_HELLO, .u.hello = &h};
 	feed(l, &in, NULL);
 }
 
-/* IS-MASTER-DOWN-BY-ADDR for group's primary from candidate in epoch; the reply it got. */
+/* IS-MASTER-DOWN-BY-ADDR for group's primary from candidate in epoch (now_ms 0, not fed). */
+static struct qu_input vote_request(const struct live *l, const char *group, const char *candidate,
+                                    uint64_t epoch)
+{
+	struct qu_input in = {.kind = QU_IN_VOTE_REQUEST};
+	in.u.vote_request.primary = group_of(l, group)->conf.addr;
+	in.u.vote_request.epoch = epoch;
+	snprintf(in.u.vote_request.runid, sizeof(in.u.vote_request.runid), "%s", candidate);
+	return in;
+}
+
+/* Step vote_request(l, group, candidate, epoch) as is, outbox untouched: qu_step's result. */
+static int step_vote_request(struct live *l, const char *group, const char *candidate,
+                             uint64_t epoch)
+{
+	struct qu_input in = vote_request(l, group, candidate, epoch);
+	return qu_step(l->core, &in);
+}
+
+/* Feed vote_request(l, group, candidate, epoch); the reply it got. */
 static struct qu_action ask_vote(struct live *l, const char *group, const char *candidate,
                                  uint64_t epoch)
 {
 	struct qu_action reply;
 	memset(&reply, 0, sizeof(reply));
-	struct qu_input in = {.kind = QU_IN_VOTE_REQUEST};
-	in.u.vote_request.primary = qu_group_at(l->core, qu_group_find(l->core, group))->conf.addr;
-	in.u.vote_request.epoch = epoch;
-	snprintf(in.u.vote_request.runid, sizeof(in.u.vote_request.runid), "%s", candidate);
+	struct qu_input in = vote_request(l, group, candidate, epoch);
 	feed(l, &in, &reply);
 	CU_ASSERT_EQUAL(reply.kind, QU_ACT_VOTE_REPLY);
 	return reply;
@@ -1276,57 +1304,84 @@ static void restore(struct live *l, const struct sn_effective *eff)
 	}
 }
 
-/* capture -> encode -> decode (exact copy) -> apply; *back keeps the decoded state. */
-static void persist_and_reload(const struct live *l, const struct sn_conf *conf,
-                               struct sn_state *st, struct sn_state *back, struct sn_effective *eff)
-{
-	struct sn_err e;
-	char *text = NULL;
-	size_t len = 0;
-
-	CU_ASSERT_EQUAL_FATAL(sn_state_capture(l->core, conf, st), 0);
-	CU_ASSERT_EQUAL_FATAL(sn_state_encode(st, &text, &len), 0);
-	CU_ASSERT_EQUAL_FATAL(decode_exact(text, len, back, &e), 0);
-	free(text);
-	CU_ASSERT_EQUAL_FATAL(sn_state_apply(conf, back, eff, &e), 0);
-}
-
 /*
- * Peers learned from hellos and a vote granted to a peer survive a restart: the captured file
- * holds them, apply carries them, and a core restored from that alone refuses a second vote in
- * the same epoch (one vote per epoch, ever), yet votes again in the next one.
+ * What a capture test builds, each step from the one before: a config, a core that ran against
+ * it, the state captured from that core, its text, the text decoded, that applied to the config,
+ * and a core restored from the result. Zeroed by given_world(); world_free() releases whatever
+ * was used.
  */
-static void test_state_vote_and_peers_survive_a_restart(void)
-{
+struct world {
 	struct sn_conf conf;
 	struct live l;
-	struct live again;
 	struct sn_state st;
+	char *text;
+	size_t len;
 	struct sn_state back;
-	struct sn_state recaptured;
 	struct sn_effective eff;
+	struct live again;
+};
 
-	given_conf(&conf);
-	given_changed_core(&l, &conf);
-	hello(&l, "a", "10.0.0.50", PEER1, 12);
-	hello(&l, "a", "10.0.0.51", PEER2, 12);
-	hello(&l, "rt", "10.0.0.50", PEER1, 12);
-	struct qu_action granted = ask_vote(&l, "a", PEER1, 13);
-	CU_ASSERT_STRING_EQUAL_FATAL(granted.runid, PEER1); /* the core did vote */
-	CU_ASSERT_EQUAL_FATAL(granted.epoch, 13);
-	persist_and_reload(&l, &conf, &st, &back, &eff);
+/* load the config (given_conf, given_globals_conf), then build the core from it. */
+static void given_world(struct world *w, void (*load)(struct sn_conf *conf),
+                        void (*build)(struct live *l, const struct sn_conf *conf))
+{
+	memset(w, 0, sizeof(*w));
+	load(&w->conf);
+	build(&w->l, &w->conf);
+}
 
-	const struct sn_state_group *a = &back.groups[0];
-	CU_ASSERT_STRING_EQUAL(a->name, "a");
-	CU_ASSERT_TRUE(a->has_leader);
-	CU_ASSERT_STRING_EQUAL(a->leader, PEER1);
-	CU_ASSERT_EQUAL(a->leader_epoch, 13);
-	CU_ASSERT_FALSE(back.groups[1].has_leader); /* b: nobody asked */
-	CU_ASSERT_EQUAL(back.current_epoch, 13);
-	CU_ASSERT_EQUAL_FATAL(eff.group_count, 3);
-	const struct sn_eff_group *ea = &eff.groups[0];
-	const struct sn_eff_group *eb = &eff.groups[1];
-	const struct sn_eff_group *ert = &eff.groups[2];
+static void world_free(struct world *w)
+{
+	sn_effective_free(&w->eff);
+	sn_state_free(&w->back);
+	sn_state_free(&w->st);
+	free(w->text);
+	free(w->again.mem);
+	free(w->l.mem);
+	sn_conf_free(&w->conf);
+}
+
+/* Capture w->l into w->st (asserted, fatally), with live's globals unless it is NULL; encode it. */
+static int capture_and_encode(struct world *w, const struct sn_conf *live)
+{
+	int rc = live == NULL ? sn_state_capture(w->l.core, &w->conf, &w->st)
+	                      : sn_state_capture_live(w->l.core, &w->conf, live, &w->st);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	return sn_state_encode(&w->st, &w->text, &w->len);
+}
+
+/* Decode w->text (exact copy) into w->back, asserted fatally; apply it: sn_state_apply's result. */
+static int reload(struct world *w)
+{
+	struct sn_err e;
+
+	CU_ASSERT_EQUAL_FATAL(decode_exact(w->text, w->len, &w->back, &e), 0);
+	return sn_state_apply(&w->conf, &w->back, &w->eff, &e);
+}
+
+/* capture -> encode -> decode -> apply, every step asserted fatally. */
+static void persist_and_reload(struct world *w)
+{
+	CU_ASSERT_EQUAL_FATAL(capture_and_encode(w, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(reload(w), 0);
+}
+
+/* The daemon's CONFIG SET copy of conf with these announce values. */
+static struct sn_conf live_conf(const struct sn_conf *conf, const char *ip, uint16_t port)
+{
+	struct sn_conf live = *conf;
+	snprintf(live.announce_ip, sizeof(live.announce_ip), "%s", ip);
+	live.announce_port = port;
+	return live;
+}
+
+/* The votes and peers of test_state_vote_and_peers_survive_a_restart, as apply carried them. */
+static void assert_restart_applied(const struct sn_effective *eff)
+{
+	CU_ASSERT_EQUAL_FATAL(eff->group_count, 3);
+	const struct sn_eff_group *ea = &eff->groups[0];
+	const struct sn_eff_group *eb = &eff->groups[1];
+	const struct sn_eff_group *ert = &eff->groups[2];
 	CU_ASSERT_STRING_EQUAL(ea->leader, PEER1);
 	CU_ASSERT_EQUAL(ea->leader_epoch, 13);
 	CU_ASSERT_EQUAL_FATAL(ea->peer_count, 2);
@@ -1340,26 +1395,50 @@ static void test_state_vote_and_peers_survive_a_restart(void)
 	CU_ASSERT_STRING_EQUAL(ert->conf.name, "rt");
 	CU_ASSERT_EQUAL_FATAL(ert->peer_count, 1);
 	CU_ASSERT_STRING_EQUAL(ert->peers[0].runid, PEER1);
-	CU_ASSERT_EQUAL(eff.current_epoch, 13);
+	CU_ASSERT_EQUAL(eff->current_epoch, 13);
+}
 
-	restore(&again, &eff);
-	CU_ASSERT_EQUAL(qu_current_epoch(again.core), 13);
-	CU_ASSERT_EQUAL_FATAL(sn_state_capture(again.core, &conf, &recaptured), 0);
-	CU_ASSERT_TRUE(state_eq(&st, &recaptured)); /* the restart lost nothing the file holds */
-	struct qu_action second = ask_vote(&again, "a", PEER2, 13);
-	struct qu_action next = ask_vote(&again, "a", PEER2, 14);
+/*
+ * Peers learned from hellos and a vote granted to a peer survive a restart: the captured file
+ * holds them, apply carries them, and a core restored from that alone refuses a second vote in
+ * the same epoch (one vote per epoch, ever), yet votes again in the next one.
+ */
+static void test_state_vote_and_peers_survive_a_restart(void)
+{
+	struct world w;
+	struct sn_state recaptured;
+
+	given_world(&w, given_conf, given_changed_core);
+	hello(&w.l, "a", "10.0.0.50", PEER1, 12);
+	hello(&w.l, "a", "10.0.0.51", PEER2, 12);
+	hello(&w.l, "rt", "10.0.0.50", PEER1, 12);
+	struct qu_action granted = ask_vote(&w.l, "a", PEER1, 13);
+	CU_ASSERT_STRING_EQUAL_FATAL(granted.runid, PEER1); /* the core did vote */
+	CU_ASSERT_EQUAL_FATAL(granted.epoch, 13);
+	persist_and_reload(&w);
+
+	const struct sn_state_group *a = &w.back.groups[0];
+	CU_ASSERT_STRING_EQUAL(a->name, "a");
+	CU_ASSERT_TRUE(a->has_leader);
+	CU_ASSERT_STRING_EQUAL(a->leader, PEER1);
+	CU_ASSERT_EQUAL(a->leader_epoch, 13);
+	CU_ASSERT_FALSE(w.back.groups[1].has_leader); /* b: nobody asked */
+	CU_ASSERT_EQUAL(w.back.current_epoch, 13);
+	assert_restart_applied(&w.eff);
+
+	restore(&w.again, &w.eff);
+	CU_ASSERT_EQUAL(qu_current_epoch(w.again.core), 13);
+	CU_ASSERT_EQUAL_FATAL(sn_state_capture(w.again.core, &w.conf, &recaptured), 0);
+	CU_ASSERT_TRUE(state_eq(&w.st, &recaptured)); /* the restart lost nothing the file holds */
+	struct qu_action second = ask_vote(&w.again, "a", PEER2, 13);
+	struct qu_action next = ask_vote(&w.again, "a", PEER2, 14);
 
 	CU_ASSERT_STRING_EQUAL(second.runid, PEER1); /* still bound to the first vote */
 	CU_ASSERT_EQUAL(second.epoch, 13);
 	CU_ASSERT_STRING_EQUAL(next.runid, PEER2);
 	CU_ASSERT_EQUAL(next.epoch, 14);
 	sn_state_free(&recaptured);
-	sn_effective_free(&eff);
-	sn_state_free(&back);
-	sn_state_free(&st);
-	free(again.mem);
-	free(l.mem);
-	sn_conf_free(&conf);
+	world_free(&w);
 }
 
 /* A vote for a candidate that is no valid id is written "*": the epoch still binds us. */
@@ -1367,126 +1446,88 @@ static void test_state_vote_and_peers_survive_a_restart(void)
  * the core refuses such ids in vote requests) is written as "*" and still binds its epoch. */
 static void test_state_vote_for_an_invalid_id_still_binds(void)
 {
-	struct sn_conf conf;
-	struct live l;
-	struct live again;
-	struct sn_state st;
-	struct sn_state back;
-	struct sn_effective eff;
+	struct world w;
 
-	given_conf(&conf);
-	given_core_of(&l, &conf);
-	struct qu_input refused = {.kind = QU_IN_VOTE_REQUEST};
-	refused.u.vote_request.primary = qu_group_at(l.core, qu_group_find(l.core, "b"))->conf.addr;
-	refused.u.vote_request.epoch = 10;
-	snprintf(refused.u.vote_request.runid, sizeof(refused.u.vote_request.runid), "%s", NOT_HEX);
-	CU_ASSERT_EQUAL(qu_step(l.core, &refused), QU_EINVAL); /* vote requests need a real id */
-	CU_ASSERT_STRING_EQUAL(qu_group_at(l.core, qu_group_find(l.core, "b"))->leader, "");
-	struct qu_admin v = {.op = QU_ADMIN_VOTE, .group = qu_group_find(l.core, "b"), .quiet = true,
-			     .str = NOT_HEX, .num = 10};
-	step(&l, &v);
-	persist_and_reload(&l, &conf, &st, &back, &eff);
-	restore(&again, &eff);
-	struct qu_action second = ask_vote(&again, "b", PEER1, 10);
+	given_world(&w, given_conf, given_core_of);
+	/* vote requests need a real id */
+	CU_ASSERT_EQUAL(step_vote_request(&w.l, "b", NOT_HEX, 10), QU_EINVAL);
+	CU_ASSERT_STRING_EQUAL(group_of(&w.l, "b")->leader, "");
+	struct qu_admin v = {.op = QU_ADMIN_VOTE,
+	                     .group = qu_group_find(w.l.core, "b"),
+	                     .quiet = true,
+	                     .str = NOT_HEX,
+	                     .num = 10};
+	step(&w.l, &v);
+	persist_and_reload(&w);
+	restore(&w.again, &w.eff);
+	struct qu_action second = ask_vote(&w.again, "b", PEER1, 10);
 
-	CU_ASSERT_TRUE(st.groups[1].has_leader);
-	CU_ASSERT_STRING_EQUAL(st.groups[1].leader, "*");
-	CU_ASSERT_EQUAL(st.groups[1].leader_epoch, 10);
-	CU_ASSERT_STRING_EQUAL(eff.groups[1].leader, "*");
+	CU_ASSERT_TRUE(w.st.groups[1].has_leader);
+	CU_ASSERT_STRING_EQUAL(w.st.groups[1].leader, "*");
+	CU_ASSERT_EQUAL(w.st.groups[1].leader_epoch, 10);
+	CU_ASSERT_STRING_EQUAL(w.eff.groups[1].leader, "*");
 	CU_ASSERT_STRING_NOT_EQUAL(second.runid, PEER1); /* no second vote in epoch 10 */
 	CU_ASSERT_EQUAL(second.epoch, 10);
-	sn_effective_free(&eff);
-	sn_state_free(&back);
-	sn_state_free(&st);
-	free(again.mem);
-	free(l.mem);
-	sn_conf_free(&conf);
+	world_free(&w);
 }
 
 /* Epochs past what the wire carries (signed 64-bit) are refused by the core, so none is ever
  * recorded; the largest accepted one is written as is. */
 static void test_state_capture_clamps_a_huge_leader_epoch(void)
 {
-	struct sn_conf conf;
-	struct live l;
-	struct sn_state st;
-	char *text = NULL;
-	size_t len = 0;
+	struct world w;
 
-	given_conf(&conf);
-	given_core_of(&l, &conf);
-	struct qu_input refused = {.kind = QU_IN_VOTE_REQUEST};
-	refused.u.vote_request.primary = qu_group_at(l.core, qu_group_find(l.core, "a"))->conf.addr;
-	refused.u.vote_request.epoch = UINT64_MAX;
-	snprintf(refused.u.vote_request.runid, sizeof(refused.u.vote_request.runid), "%s", PEER1);
-	CU_ASSERT_EQUAL(qu_step(l.core, &refused), QU_EINVAL);
-	(void)ask_vote(&l, "a", PEER1, INT64_MAX);
-	CU_ASSERT_EQUAL_FATAL(sn_state_capture(l.core, &conf, &st), 0);
-	int rc = sn_state_encode(&st, &text, &len);
+	given_world(&w, given_conf, given_core_of);
+	CU_ASSERT_EQUAL(step_vote_request(&w.l, "a", PEER1, UINT64_MAX), QU_EINVAL);
+	(void)ask_vote(&w.l, "a", PEER1, INT64_MAX);
+	int rc = capture_and_encode(&w, NULL);
 
-	CU_ASSERT_EQUAL(st.current_epoch, INT64_MAX);
-	CU_ASSERT_TRUE(st.groups[0].has_leader);
-	CU_ASSERT_STRING_EQUAL(st.groups[0].leader, PEER1);
-	CU_ASSERT_EQUAL(st.groups[0].leader_epoch, INT64_MAX);
+	CU_ASSERT_EQUAL(w.st.current_epoch, INT64_MAX);
+	CU_ASSERT_TRUE(w.st.groups[0].has_leader);
+	CU_ASSERT_STRING_EQUAL(w.st.groups[0].leader, PEER1);
+	CU_ASSERT_EQUAL(w.st.groups[0].leader_epoch, INT64_MAX);
 	CU_ASSERT_EQUAL(rc, 0);
-	if (rc == 0)
-		free(text);
-	sn_state_free(&st);
-	free(l.mem);
-	sn_conf_free(&conf);
+	world_free(&w);
 }
 
 /* Peers the decoder would refuse (bad id, an address twice) are left out, not the whole file. */
 static void test_state_capture_skips_unwritable_peers(void)
 {
-	struct sn_conf conf;
-	struct live l;
-	struct sn_state st;
-	char *text = NULL;
-	size_t len = 0;
+	struct world w;
 
-	given_conf(&conf);
-	given_core_of(&l, &conf);
-	uint32_t g = qu_group_find(l.core, "c");
-	known_peer(&l, g, "10.0.0.60", 1, NOT_HEX);
-	known_peer(&l, g, "10.0.0.61", 1, PEER1);
-	known_peer(&l, g, "10.0.0.61", 1, PEER2);
-	known_peer(&l, g, "10.0.0.62", 1, PEER3);
-	CU_ASSERT_EQUAL_FATAL(qu_group_at(l.core, g)->peer_count, 4);
-	CU_ASSERT_EQUAL_FATAL(sn_state_capture(l.core, &conf, &st), 0);
-	int rc = sn_state_encode(&st, &text, &len);
+	given_world(&w, given_conf, given_core_of);
+	uint32_t g = qu_group_find(w.l.core, "c");
+	known_peer(&w.l, g, "10.0.0.60", 1, NOT_HEX);
+	known_peer(&w.l, g, "10.0.0.61", 1, PEER1);
+	known_peer(&w.l, g, "10.0.0.61", 1, PEER2);
+	known_peer(&w.l, g, "10.0.0.62", 1, PEER3);
+	CU_ASSERT_EQUAL_FATAL(qu_group_at(w.l.core, g)->peer_count, 4);
+	int rc = capture_and_encode(&w, NULL);
 
-	const struct sn_state_group *c = &st.groups[2];
+	const struct sn_state_group *c = &w.st.groups[2];
 	CU_ASSERT_EQUAL_FATAL(c->peer_count, 2);
 	CU_ASSERT_STRING_EQUAL(c->peers[0].runid, PEER1);
 	CU_ASSERT_STRING_EQUAL(c->peers[1].runid, PEER3);
 	CU_ASSERT_STRING_EQUAL(c->peers[1].addr.host, "10.0.0.62");
 	CU_ASSERT_EQUAL(rc, 0);
-	if (rc == 0)
-		free(text);
-	sn_state_free(&st);
-	free(l.mem);
-	sn_conf_free(&conf);
+	world_free(&w);
 }
 
 static void test_state_capture_records_the_diff(void)
 {
-	struct sn_conf conf;
-	struct live l;
-	struct sn_state st;
+	struct world w;
 
-	given_conf(&conf);
-	given_changed_core(&l, &conf);
-	int rc = sn_state_capture(l.core, &conf, &st);
+	given_world(&w, given_conf, given_changed_core);
+	int rc = sn_state_capture(w.l.core, &w.conf, &w.st);
 
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
-	CU_ASSERT_STRING_EQUAL(st.myid, MYID);
-	CU_ASSERT_EQUAL(st.current_epoch, 9);
-	CU_ASSERT_EQUAL_FATAL(st.group_count, 4);
-	const struct sn_state_group *a = &st.groups[0];
-	const struct sn_state_group *b = &st.groups[1];
-	const struct sn_state_group *rt = &st.groups[2];
-	const struct sn_state_group *c = &st.groups[3];
+	CU_ASSERT_STRING_EQUAL(w.st.myid, MYID);
+	CU_ASSERT_EQUAL(w.st.current_epoch, 9);
+	CU_ASSERT_EQUAL_FATAL(w.st.group_count, 4);
+	const struct sn_state_group *a = &w.st.groups[0];
+	const struct sn_state_group *b = &w.st.groups[1];
+	const struct sn_state_group *rt = &w.st.groups[2];
+	const struct sn_state_group *c = &w.st.groups[3];
 	CU_ASSERT_TRUE(a->has_address && a->address.port == 6400);
 	CU_ASSERT_EQUAL(a->set_mask, BIT(QU_SET_QUORUM));
 	CU_ASSERT_EQUAL(a->config_epoch, 7);
@@ -1498,65 +1539,41 @@ static void test_state_capture_records_the_diff(void)
 	CU_ASSERT_EQUAL(rt->set_mask, BIT(QU_SET_DOWN_AFTER) | BIT(QU_SET_PARALLEL_SYNCS));
 	CU_ASSERT_STRING_EQUAL(c->name, "c");
 	CU_ASSERT_TRUE(c->remove);
-	sn_state_free(&st);
-	free(l.mem);
-	sn_conf_free(&conf);
+	world_free(&w);
 }
 
 static void test_state_capture_then_apply_reproduces_the_core(void)
 {
-	struct sn_conf conf;
-	struct live l;
-	struct sn_state st;
-	struct sn_state back;
-	struct sn_effective eff;
-	struct sn_err e;
-	char *text = NULL;
-	size_t len = 0;
+	struct world w;
 
-	given_conf(&conf);
-	given_changed_core(&l, &conf);
-	CU_ASSERT_EQUAL_FATAL(sn_state_capture(l.core, &conf, &st), 0);
-	CU_ASSERT_EQUAL_FATAL(sn_state_encode(&st, &text, &len), 0);
-	CU_ASSERT_EQUAL_FATAL(decode_exact(text, len, &back, &e), 0);
-	int rc = sn_state_apply(&conf, &back, &eff, &e);
+	given_world(&w, given_conf, given_changed_core);
+	CU_ASSERT_EQUAL_FATAL(capture_and_encode(&w, NULL), 0);
+	int rc = reload(&w);
 
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
-	CU_ASSERT_TRUE(state_eq(&st, &back));
-	assert_effective_matches_core(&eff, &l);
-	CU_ASSERT_EQUAL(eff.ignored_count, 0);
-	sn_effective_free(&eff);
-	sn_state_free(&back);
-	sn_state_free(&st);
-	free(text);
-	free(l.mem);
-	sn_conf_free(&conf);
+	CU_ASSERT_TRUE(state_eq(&w.st, &w.back));
+	assert_effective_matches_core(&w.eff, &w.l);
+	CU_ASSERT_EQUAL(w.eff.ignored_count, 0);
+	world_free(&w);
 }
 
 /* A core that is exactly the config: only epochs are written. */
 static void test_state_capture_of_unchanged_core_has_no_overrides(void)
 {
-	struct sn_conf conf;
-	struct live l;
-	struct sn_state st;
+	struct world w;
 
-	given_conf(&conf);
-	given_core(&l);
-	for (size_t i = 0; i < conf.group_count; i++)
-		monitor(&l, &conf.groups[i]);
-	int rc = sn_state_capture(l.core, &conf, &st);
+	given_world(&w, given_conf, given_core_of);
+	int rc = sn_state_capture(w.l.core, &w.conf, &w.st);
 
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
-	CU_ASSERT_EQUAL_FATAL(st.group_count, 3);
-	for (size_t i = 0; i < st.group_count; i++) {
-		const struct sn_state_group *g = &st.groups[i];
+	CU_ASSERT_EQUAL_FATAL(w.st.group_count, 3);
+	for (size_t i = 0; i < w.st.group_count; i++) {
+		const struct sn_state_group *g = &w.st.groups[i];
 		EXPECT(g->name, !g->monitor && !g->remove && g->set_mask == 0 && !g->has_address);
 		EXPECT(g->name, g->has_config_epoch && g->replica_count == 0);
 		EXPECT(g->name, !g->has_leader && g->peer_count == 0 && g->peers == NULL);
 	}
-	sn_state_free(&st);
-	free(l.mem);
-	sn_conf_free(&conf);
+	world_free(&w);
 }
 
 /* ---- the CONFIG SET globals: announce-ip, announce-port ---- */
@@ -1573,25 +1590,31 @@ static void given_globals_conf(struct sn_conf *conf)
 	CU_ASSERT_EQUAL_FATAL(conf->announce_port, 26390);
 }
 
+/* The globals conf in *conf (and a copy in *before) with state text's globals applied to it. */
+static void given_globals_applied(const char *text, struct sn_conf *conf, struct sn_conf *before)
+{
+	struct sn_state st;
+	struct sn_err e;
+
+	given_globals_conf(conf);
+	*before = *conf;
+	CU_ASSERT_EQUAL_FATAL(decode_str(text, &st, &e), 0);
+	sn_state_apply_globals(&st, conf);
+	sn_state_free(&st);
+}
+
 static void test_state_apply_globals_overrides_only_announce(void)
 {
 	struct sn_conf conf;
 	struct sn_conf before;
-	struct sn_state st;
-	struct sn_err e;
 
-	given_globals_conf(&conf);
-	before = conf;
-	CU_ASSERT_EQUAL_FATAL(
-	    decode_str(V "announce-ip \"\"\nannounce-port 0\nremove a\n", &st, &e), 0);
-	sn_state_apply_globals(&st, &conf);
+	given_globals_applied(V "announce-ip \"\"\nannounce-port 0\nremove a\n", &conf, &before);
 
 	CU_ASSERT_STRING_EQUAL(conf.announce_ip, "");
 	CU_ASSERT_EQUAL(conf.announce_port, 0);
 	memcpy(conf.announce_ip, before.announce_ip, sizeof(conf.announce_ip));
 	conf.announce_port = before.announce_port;
 	CU_ASSERT_EQUAL(memcmp(&conf, &before, sizeof(conf)), 0); /* groups untouched, too */
-	sn_state_free(&st);
 	sn_conf_free(&conf);
 }
 
@@ -1599,174 +1622,133 @@ static void test_state_apply_globals_without_records_keeps_config(void)
 {
 	struct sn_conf conf;
 	struct sn_conf before;
-	struct sn_state st;
-	struct sn_err e;
 
-	given_globals_conf(&conf);
-	before = conf;
-	CU_ASSERT_EQUAL_FATAL(decode_str(V "announce-port 7\n", &st, &e), 0);
-	sn_state_apply_globals(&st, &conf);
+	given_globals_applied(V "announce-port 7\n", &conf, &before);
 	uint16_t port = conf.announce_port;
 	conf.announce_port = before.announce_port;
 
 	CU_ASSERT_EQUAL(port, 7);
 	CU_ASSERT_EQUAL(memcmp(&conf, &before, sizeof(conf)), 0); /* announce_ip kept */
-	sn_state_free(&st);
 	sn_conf_free(&conf);
 }
 
 static void test_state_capture_live_records_changed_globals(void)
 {
-	struct sn_conf conf;
-	struct sn_conf live;
-	struct live l;
-	struct sn_state st;
+	struct world w;
 
-	given_globals_conf(&conf);
-	given_core_of(&l, &conf);
-	live = conf; /* the daemon's CONFIG SET copy; capture reads only its announce values */
-	snprintf(live.announce_ip, sizeof(live.announce_ip), "%s", "2001:db8::7");
-	live.announce_port = 0;
-	int rc = sn_state_capture_live(l.core, &conf, &live, &st);
+	given_world(&w, given_globals_conf, given_core_of);
+	/* the daemon's CONFIG SET copy; capture reads only its announce values */
+	struct sn_conf live = live_conf(&w.conf, "2001:db8::7", 0);
+	int rc = sn_state_capture_live(w.l.core, &w.conf, &live, &w.st);
 
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
-	CU_ASSERT_TRUE(st.has_announce_ip);
-	CU_ASSERT_STRING_EQUAL(st.announce_ip, "2001:db8::7");
-	CU_ASSERT_TRUE(st.has_announce_port);
-	CU_ASSERT_EQUAL(st.announce_port, 0);
-	CU_ASSERT_EQUAL_FATAL(st.group_count, 1);
-	CU_ASSERT_EQUAL(st.groups[0].set_mask, 0);
-	sn_state_free(&st);
-	free(l.mem);
-	sn_conf_free(&conf);
+	CU_ASSERT_TRUE(w.st.has_announce_ip);
+	CU_ASSERT_STRING_EQUAL(w.st.announce_ip, "2001:db8::7");
+	CU_ASSERT_TRUE(w.st.has_announce_port);
+	CU_ASSERT_EQUAL(w.st.announce_port, 0);
+	CU_ASSERT_EQUAL_FATAL(w.st.group_count, 1);
+	CU_ASSERT_EQUAL(w.st.groups[0].set_mask, 0);
+	world_free(&w);
 }
 
 /* Same values as the file: nothing to record, and an IP cleared to "" is a change. */
 static void test_state_capture_live_records_only_differences(void)
 {
-	struct sn_conf conf;
-	struct sn_conf live;
-	struct live l;
-	struct sn_state same;
+	struct world w;
 	struct sn_state cleared;
 
-	given_globals_conf(&conf);
-	given_core_of(&l, &conf);
-	live = conf;
-	int rc_same = sn_state_capture_live(l.core, &conf, &live, &same);
+	given_world(&w, given_globals_conf, given_core_of);
+	struct sn_conf live = w.conf;
+	const struct sn_state *same = &w.st;
+	int rc_same = sn_state_capture_live(w.l.core, &w.conf, &live, &w.st);
 	live.announce_ip[0] = '\0';
-	int rc_cleared = sn_state_capture_live(l.core, &conf, &live, &cleared);
+	int rc_cleared = sn_state_capture_live(w.l.core, &w.conf, &live, &cleared);
 
 	CU_ASSERT_EQUAL_FATAL(rc_same, 0);
-	CU_ASSERT_FALSE(same.has_announce_ip);
-	CU_ASSERT_FALSE(same.has_announce_port);
+	CU_ASSERT_FALSE(same->has_announce_ip);
+	CU_ASSERT_FALSE(same->has_announce_port);
 	CU_ASSERT_EQUAL_FATAL(rc_cleared, 0);
 	CU_ASSERT_TRUE(cleared.has_announce_ip);
 	CU_ASSERT_STRING_EQUAL(cleared.announce_ip, "");
 	CU_ASSERT_FALSE(cleared.has_announce_port);
-	sn_state_free(&same);
 	sn_state_free(&cleared);
-	free(l.mem);
-	sn_conf_free(&conf);
+	world_free(&w);
 }
 
 /* An unpersistable live IP is left out; the epochs and the port are still written. */
 static void test_state_capture_live_skips_an_invalid_ip(void)
 {
-	struct sn_conf conf;
-	struct sn_conf live;
-	struct live l;
-	struct sn_state st;
-	char *text = NULL;
-	size_t len = 0;
+	struct world w;
 
-	given_globals_conf(&conf);
-	given_core_of(&l, &conf);
-	live = conf;
-	snprintf(live.announce_ip, sizeof(live.announce_ip), "%s", "sentinel.example");
-	live.announce_port = 1;
-	CU_ASSERT_EQUAL_FATAL(sn_state_capture_live(l.core, &conf, &live, &st), 0);
-	int rc = sn_state_encode(&st, &text, &len);
+	given_world(&w, given_globals_conf, given_core_of);
+	struct sn_conf live = live_conf(&w.conf, "sentinel.example", 1);
+	int rc = capture_and_encode(&w, &live);
 
-	CU_ASSERT_FALSE(st.has_announce_ip);
-	CU_ASSERT_TRUE(st.has_announce_port && st.announce_port == 1);
+	CU_ASSERT_FALSE(w.st.has_announce_ip);
+	CU_ASSERT_TRUE(w.st.has_announce_port && w.st.announce_port == 1);
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
-	CU_ASSERT_PTR_NULL(strstr(text, "announce-ip"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nannounce-port 1\n"));
-	free(text);
-	sn_state_free(&st);
-	free(l.mem);
-	sn_conf_free(&conf);
+	CU_ASSERT_PTR_NULL(strstr(w.text, "announce-ip"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(w.text, "\nannounce-port 1\n"));
+	world_free(&w);
 }
 
 /* The 3-argument form is capture_live with live == conf: no global records, ever. */
 static void test_state_capture_without_live_has_no_globals(void)
 {
-	struct sn_conf conf;
-	struct live l;
-	struct sn_state st;
+	struct world w;
 
-	given_globals_conf(&conf);
-	given_core_of(&l, &conf);
-	int rc = sn_state_capture(l.core, &conf, &st);
+	given_world(&w, given_globals_conf, given_core_of);
+	int rc = sn_state_capture(w.l.core, &w.conf, &w.st);
 
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
-	CU_ASSERT_FALSE(st.has_announce_ip);
-	CU_ASSERT_FALSE(st.has_announce_port);
-	CU_ASSERT_EQUAL(st.group_count, 1);
-	sn_state_free(&st);
-	free(l.mem);
-	sn_conf_free(&conf);
+	CU_ASSERT_FALSE(w.st.has_announce_ip);
+	CU_ASSERT_FALSE(w.st.has_announce_port);
+	CU_ASSERT_EQUAL(w.st.group_count, 1);
+	world_free(&w);
 }
 
 /* CONFIG SET, write, restart: the boot conf gets the live values back through the text. */
 static void test_state_globals_survive_a_restart(void)
 {
-	struct sn_conf conf;
-	struct sn_conf live;
-	struct sn_conf boot;
-	struct live l;
-	struct sn_state st;
-	struct sn_state back;
+	struct world w;
 	struct sn_err e;
-	char *text = NULL;
-	size_t len = 0;
 
-	given_globals_conf(&conf);
-	given_core_of(&l, &conf);
-	live = conf;
-	snprintf(live.announce_ip, sizeof(live.announce_ip), "%s", "192.0.2.7");
-	live.announce_port = 26999;
-	CU_ASSERT_EQUAL_FATAL(sn_state_capture_live(l.core, &conf, &live, &st), 0);
-	CU_ASSERT_EQUAL_FATAL(sn_state_encode(&st, &text, &len), 0);
-	CU_ASSERT_EQUAL_FATAL(decode_exact(text, len, &back, &e), 0);
-	boot = conf;
-	sn_state_apply_globals(&back, &boot);
+	given_world(&w, given_globals_conf, given_core_of);
+	struct sn_conf live = live_conf(&w.conf, "192.0.2.7", 26999);
+	CU_ASSERT_EQUAL_FATAL(capture_and_encode(&w, &live), 0);
+	CU_ASSERT_EQUAL_FATAL(decode_exact(w.text, w.len, &w.back, &e), 0);
+	struct sn_conf boot = w.conf;
+	sn_state_apply_globals(&w.back, &boot);
 
 	CU_ASSERT_PTR_NOT_NULL(
-	    strstr(text, "current-epoch 9\nannounce-ip \"192.0.2.7\"\nannounce-port 26999\n"));
-	CU_ASSERT_TRUE(state_eq(&st, &back));
+	    strstr(w.text, "current-epoch 9\nannounce-ip \"192.0.2.7\"\nannounce-port 26999\n"));
+	CU_ASSERT_TRUE(state_eq(&w.st, &w.back));
 	CU_ASSERT_STRING_EQUAL(boot.announce_ip, "192.0.2.7");
 	CU_ASSERT_EQUAL(boot.announce_port, 26999);
-	CU_ASSERT_STRING_EQUAL(conf.announce_ip, "10.0.0.100"); /* the file conf is not touched */
-	free(text);
-	sn_state_free(&back);
-	sn_state_free(&st);
-	free(l.mem);
-	sn_conf_free(&conf);
+	CU_ASSERT_STRING_EQUAL(w.conf.announce_ip, "10.0.0.100"); /* the file conf is not touched */
+	world_free(&w);
 }
 
 /* ---- the file ---- */
 
-static void given_dir(char *dir, size_t size)
-{
-	snprintf(dir, size, "/tmp/vigil-unit-state-XXXXXX");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
-}
-
 static void path_of(char *out, size_t size, const char *dir, const char *file)
 {
 	snprintf(out, size, "%s/%s", dir, file);
+}
+
+/* A fresh temporary directory and the paths of the state file and its .tmp in it. */
+struct state_dir {
+	char dir[64];
+	char path[256];
+	char tmp[256];
+};
+
+static void given_dir(struct state_dir *d)
+{
+	snprintf(d->dir, sizeof(d->dir), "/tmp/vigil-unit-state-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(d->dir));
+	path_of(d->path, sizeof(d->path), d->dir, SN_STATE_FILE);
+	path_of(d->tmp, sizeof(d->tmp), d->dir, SN_STATE_TMP_FILE);
 }
 
 static void remove_dir(const char *dir)
@@ -1780,115 +1762,100 @@ static void remove_dir(const char *dir)
 	rmdir(dir);
 }
 
-static void test_state_write_is_private_and_complete(void)
+/* The state file in d is 0600 and holds exactly want; no .tmp is left. */
+static void assert_written(const struct state_dir *d, const char *want)
 {
-	char dir[64];
-	char path[256];
-	char tmp[256];
 	struct stat sb;
 	struct sn_err e = {{0}};
 	char *text = NULL;
 	size_t len = 0;
 
-	given_dir(dir, sizeof(dir));
-	path_of(path, sizeof(path), dir, SN_STATE_FILE);
-	path_of(tmp, sizeof(tmp), dir, SN_STATE_TMP_FILE);
+	CU_ASSERT_EQUAL_FATAL(stat(d->path, &sb), 0);
+	CU_ASSERT_EQUAL(sb.st_mode & 07777, 0600);
+	CU_ASSERT_NOT_EQUAL(access(d->tmp, F_OK), 0);
+	CU_ASSERT_EQUAL_FATAL(sn_state_read(d->dir, &text, &len, &e), 0);
+	CU_ASSERT_EQUAL(len, strlen(want));
+	CU_ASSERT_STRING_EQUAL(text, want);
+	free(text);
+}
+
+static void test_state_write_is_private_and_complete(void)
+{
+	struct state_dir d;
+	struct sn_err e = {{0}};
+
+	given_dir(&d);
 	mode_t old_umask = umask(0);
-	int rc = sn_state_write(dir, golden, strlen(golden), &e);
+	int rc = sn_state_write(d.dir, golden, strlen(golden), &e);
 	umask(old_umask);
 
 	CU_ASSERT_EQUAL(rc, 0);
-	CU_ASSERT_EQUAL_FATAL(stat(path, &sb), 0);
-	CU_ASSERT_EQUAL(sb.st_mode & 07777, 0600);
-	CU_ASSERT_NOT_EQUAL(access(tmp, F_OK), 0);
-	CU_ASSERT_EQUAL_FATAL(sn_state_read(dir, &text, &len, &e), 0);
-	CU_ASSERT_EQUAL(len, strlen(golden));
-	CU_ASSERT_STRING_EQUAL(text, golden);
-	free(text);
-	remove_dir(dir);
+	assert_written(&d, golden);
+	remove_dir(d.dir);
 }
 
 /* Overwrite an old 0644 file while a stale 0666 .tmp lies around from a crash. */
 static void test_state_write_replaces_old_file_and_stale_tmp(void)
 {
-	char dir[64];
-	char path[256];
-	char tmp[256];
-	struct stat sb;
+	struct state_dir d;
 	struct sn_err e = {{0}};
-	char *text = NULL;
-	size_t len = 0;
 
-	given_dir(dir, sizeof(dir));
-	path_of(path, sizeof(path), dir, SN_STATE_FILE);
-	path_of(tmp, sizeof(tmp), dir, SN_STATE_TMP_FILE);
-	CU_ASSERT_EQUAL(sn_state_write(dir, "old old old old\n", 16, &e), 0);
-	chmod(path, 0644);
-	FILE *f = fopen(tmp, "w");
+	given_dir(&d);
+	CU_ASSERT_EQUAL(sn_state_write(d.dir, "old old old old\n", 16, &e), 0);
+	chmod(d.path, 0644);
+	FILE *f = fopen(d.tmp, "w");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	fputs("garbage from a crash, longer than the new content", f);
 	fclose(f);
-	chmod(tmp, 0666);
-	int rc = sn_state_write(dir, "new\n", 4, &e);
+	chmod(d.tmp, 0666);
+	int rc = sn_state_write(d.dir, "new\n", 4, &e);
 
 	CU_ASSERT_EQUAL(rc, 0);
-	CU_ASSERT_EQUAL_FATAL(stat(path, &sb), 0);
-	CU_ASSERT_EQUAL(sb.st_mode & 07777, 0600);
-	CU_ASSERT_NOT_EQUAL(access(tmp, F_OK), 0);
-	CU_ASSERT_EQUAL_FATAL(sn_state_read(dir, &text, &len, &e), 0);
-	CU_ASSERT_EQUAL(len, 4);
-	CU_ASSERT_STRING_EQUAL(text, "new\n");
-	free(text);
-	remove_dir(dir);
+	assert_written(&d, "new\n");
+	remove_dir(d.dir);
 }
 
 static void test_state_write_failures_leave_no_tmp(void)
 {
-	char dir[64];
-	char path[256];
-	char tmp[256];
+	struct state_dir d;
 	struct sn_err e = {{0}};
 
-	given_dir(dir, sizeof(dir));
-	path_of(path, sizeof(path), dir, SN_STATE_FILE);
-	path_of(tmp, sizeof(tmp), dir, SN_STATE_TMP_FILE);
+	given_dir(&d);
 	int rc_empty_dir = sn_state_write("", "x\n", 2, &e);
 	int rc_missing = sn_state_write("/nonexistent-vigil-dir", "x\n", 2, &e);
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "open /nonexistent-vigil-dir/vigil.state.tmp"));
-	CU_ASSERT_EQUAL_FATAL(mkdir(path, 0700), 0); /* rename over a directory fails */
-	int rc_isdir = sn_state_write(dir, "x\n", 2, &e);
+	CU_ASSERT_EQUAL_FATAL(mkdir(d.path, 0700), 0); /* rename over a directory fails */
+	int rc_isdir = sn_state_write(d.dir, "x\n", 2, &e);
 
 	CU_ASSERT_EQUAL(rc_empty_dir, -EINVAL);
 	CU_ASSERT_EQUAL(rc_missing, -ENOENT);
 	CU_ASSERT_TRUE(rc_isdir < 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "rename"));
-	CU_ASSERT_NOT_EQUAL(access(tmp, F_OK), 0);
-	remove_dir(dir);
+	CU_ASSERT_NOT_EQUAL(access(d.tmp, F_OK), 0);
+	remove_dir(d.dir);
 }
 
 static void test_state_read_absent_huge_and_odd_files(void)
 {
-	char dir[64];
-	char path[256];
+	struct state_dir d;
 	struct sn_err e = {{0}};
 	char *text = NULL;
 	size_t len = 0;
 
-	given_dir(dir, sizeof(dir));
-	path_of(path, sizeof(path), dir, SN_STATE_FILE);
-	int rc_absent = sn_state_read(dir, &text, &len, &e);
+	given_dir(&d);
+	int rc_absent = sn_state_read(d.dir, &text, &len, &e);
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "no state file"));
-	FILE *f = fopen(path, "w");
+	FILE *f = fopen(d.path, "w");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_EQUAL(ftruncate(fileno(f), (off_t)SN_STATE_SIZE_MAX + 1), 0); /* sparse */
 	fclose(f);
-	int rc_huge = sn_state_read(dir, &text, &len, &e);
-	unlink(path);
-	CU_ASSERT_EQUAL_FATAL(mkdir(path, 0700), 0);
-	int rc_dir = sn_state_read(dir, &text, &len, &e);
-	rmdir(path);
-	int rc_empty = sn_state_write(dir, "", 0, &e);
-	rc_empty = rc_empty != 0 ? rc_empty : sn_state_read(dir, &text, &len, &e);
+	int rc_huge = sn_state_read(d.dir, &text, &len, &e);
+	unlink(d.path);
+	CU_ASSERT_EQUAL_FATAL(mkdir(d.path, 0700), 0);
+	int rc_dir = sn_state_read(d.dir, &text, &len, &e);
+	rmdir(d.path);
+	int rc_empty = sn_state_write(d.dir, "", 0, &e);
+	rc_empty = rc_empty != 0 ? rc_empty : sn_state_read(d.dir, &text, &len, &e);
 
 	CU_ASSERT_EQUAL(rc_absent, -ENOENT);
 	CU_ASSERT_EQUAL(rc_huge, -EFBIG);
@@ -1897,7 +1864,7 @@ static void test_state_read_absent_huge_and_odd_files(void)
 	CU_ASSERT_EQUAL(len, 0);
 	if (rc_empty == 0)
 		free(text);
-	remove_dir(dir);
+	remove_dir(d.dir);
 }
 
 CU_TestInfo state_tests[] = {

@@ -7,41 +7,10 @@
  * each test's comment for the input and the expected behaviour).
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "quorum.h"
-#include "quorum_wire.h"
+#include "fixture_core.h"
 #include "unit.h"
-
-#define ACTS_MAX 512
-#define MYID "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-
-struct fixture {
-	void *mem;
-	struct qu_core *core;
-	int64_t now_ms;
-	struct qu_action acts[ACTS_MAX];
-	int count;
-};
-
-static struct fixture fx;
-
-static void drain(void)
-{
-	fx.count = 0;
-	for (const struct qu_action *a; (a = qu_action_next(fx.core)) != NULL;)
-		if (fx.count < ACTS_MAX)
-			fx.acts[fx.count++] = *a;
-}
-
-static int step(struct qu_input *in)
-{
-	in->now_ms = fx.now_ms;
-	int rc = qu_step(fx.core, in);
-	drain();
-	return rc;
-}
 
 struct setup {
 	uint32_t quorum;
@@ -50,48 +19,17 @@ struct setup {
 	uint64_t seed;
 };
 
-static void runid_of(char c, char out[QU_RUNID_LEN + 1])
+/* Peer c's hello about "mymaster", at 127.0.0.1:26380 + (c - 'b'), in current_epoch. */
+static void hello_in_epoch(char c, uint64_t current_epoch)
 {
-	memset(out, c, QU_RUNID_LEN);
-	out[QU_RUNID_LEN] = '\0';
-}
-
-static struct qu_hello hello_from(char c, uint64_t current_epoch)
-{
-	struct qu_hello h;
-	memset(&h, 0, sizeof(h));
-	strcpy(h.watcher.host, "127.0.0.1");
-	h.watcher.port = (uint16_t)(26380 + (c - 'b'));
-	runid_of(c, h.runid);
+	struct qu_hello h = fx_hello(c, 26380 + (c - 'b'), "mymaster");
 	h.current_epoch = current_epoch;
-	strcpy(h.name, "mymaster");
-	strcpy(h.primary.host, "127.0.0.1");
-	h.primary.port = 6379;
-	return h;
-}
-
-static void feed_hello(const struct qu_hello *h)
-{
-	struct qu_input in = {.kind = QU_IN_HELLO};
-	in.u.hello = h;
-	CU_ASSERT_EQUAL_FATAL(step(&in), QU_OK);
-}
-
-static uint32_t watcher_of(char c)
-{
-	char runid[QU_RUNID_LEN + 1];
-	runid_of(c, runid);
-	for (uint32_t w = 0; w < qu_watchers_max(fx.core); w++) {
-		const struct qu_watcher *x = qu_watcher_at(fx.core, w);
-		if (x != NULL && strcmp(x->runid, runid) == 0)
-			return w;
-	}
-	return QU_NONE;
+	CU_ASSERT_EQUAL_FATAL(fx_feed_hello(&h), QU_OK);
 }
 
 static uint32_t endpoint_of(char c)
 {
-	uint32_t w = watcher_of(c);
+	uint32_t w = fx_watcher_of(c);
 	CU_ASSERT_NOT_EQUAL_FATAL(w, QU_NONE);
 	return qu_watcher_endpoint(fx.core, w);
 }
@@ -101,57 +39,19 @@ static void peer_link_up(char c)
 	struct qu_input in = {.kind = QU_IN_LINK, .node = endpoint_of(c)};
 	in.u.link.which = QU_LINK_CMD;
 	in.u.link.up = true;
-	CU_ASSERT_EQUAL(step(&in), QU_OK);
+	CU_ASSERT_EQUAL(fx_step(&in), QU_OK);
 }
 
 /* A core "aaaa..." monitoring "mymaster" at 127.0.0.1:6379, with s.peers connected peers. */
 static uint32_t given_core(struct setup s)
 {
-	struct qu_params p;
-	memset(&p, 0, sizeof(p));
-	p.limits.groups_max = 4;
-	p.limits.nodes_max = 16;
-	p.limits.watchers_max = 8;
-	p.seed = s.seed != 0 ? s.seed : 42;
-	memcpy(p.myid, MYID, QU_RUNID_LEN);
-	free(fx.mem);
-	memset(&fx, 0, sizeof(fx));
-	fx.mem = calloc(1, qu_core_size(&p.limits));
-	fx.core = qu_core_init(fx.mem, &p);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(fx.core);
-	fx.now_ms = 1000000;
-	struct qu_group_conf c;
-	memset(&c, 0, sizeof(c));
-	strcpy(c.name, "mymaster");
-	strcpy(c.addr.host, "127.0.0.1");
-	c.addr.port = 6379;
-	c.quorum = s.quorum != 0 ? s.quorum : 2;
-	c.down_after_ms = 5000;
-	c.failover_timeout_ms = s.failover_timeout_ms != 0 ? s.failover_timeout_ms : 180000;
-	c.parallel_syncs = 1;
-	struct qu_input in = {.kind = QU_IN_ADMIN};
-	in.u.admin.op = QU_ADMIN_MONITOR;
-	in.u.admin.conf = &c;
-	CU_ASSERT_EQUAL_FATAL(step(&in), QU_OK);
+	uint32_t g = fx_given_core((struct fx_setup){
+	    .quorum = s.quorum, .failover_timeout_ms = s.failover_timeout_ms, .seed = s.seed});
 	for (int i = 0; i < s.peers; i++) {
-		struct qu_hello h = hello_from((char)('b' + i), 0);
-		feed_hello(&h);
+		fx_learn((char)('b' + i), 26380 + i, "mymaster");
 		peer_link_up((char)('b' + i));
 	}
-	return qu_group_find(fx.core, "mymaster");
-}
-
-static void tick(void)
-{
-	struct qu_input in = {.kind = QU_IN_TICK};
-	CU_ASSERT_EQUAL(step(&in), QU_OK);
-}
-
-/* The primary has never answered: SDOWN on the first tick after down-after. */
-static void primary_goes_sdown(void)
-{
-	fx.now_ms += 5001;
-	tick();
+	return g;
 }
 
 /* IS-MASTER-DOWN-BY-ADDR 127.0.0.1 <port> <epoch> <runid>; candidate '*' is the literal "*". */
@@ -164,60 +64,20 @@ static void vote_request(int port, uint64_t epoch, char candidate)
 	if (candidate == '*')
 		strcpy(in.u.vote_request.runid, "*");
 	else
-		runid_of(candidate, in.u.vote_request.runid);
-	CU_ASSERT_EQUAL(step(&in), QU_OK);
+		fx_runid_of(candidate, in.u.vote_request.runid);
+	CU_ASSERT_EQUAL(fx_step(&in), QU_OK);
 }
 
 /* Peer c answers our ask: down flag, and its vote (leader '*': none). */
 static void peer_reply(char c, uint32_t g, bool down, char leader, uint64_t epoch)
 {
-	struct qu_input in = {.kind = QU_IN_VOTE_REPLY, .node = endpoint_of(c)};
-	in.u.vote_reply.group = g;
-	in.u.vote_reply.down = down;
-	if (leader == '*')
-		strcpy(in.u.vote_reply.leader, "*");
-	else
-		runid_of(leader, in.u.vote_reply.leader);
-	in.u.vote_reply.leader_epoch = epoch;
-	CU_ASSERT_EQUAL(step(&in), QU_OK);
+	fx_vote_reply(endpoint_of(c), g, down, leader, epoch);
 }
 
 static void persist_failed(void)
 {
 	struct qu_input in = {.kind = QU_IN_PERSIST_FAILED};
-	CU_ASSERT_EQUAL(step(&in), QU_OK);
-}
-
-static int count_kind(enum qu_action_kind kind)
-{
-	int n = 0;
-	for (int i = 0; i < fx.count; i++)
-		n += fx.acts[i].kind == kind;
-	return n;
-}
-
-static int count_event(enum qu_event ev)
-{
-	int n = 0;
-	for (int i = 0; i < fx.count; i++)
-		n += fx.acts[i].kind == QU_ACT_EVENT && fx.acts[i].event == ev;
-	return n;
-}
-
-static int index_of_kind(enum qu_action_kind kind)
-{
-	for (int i = 0; i < fx.count; i++)
-		if (fx.acts[i].kind == kind)
-			return i;
-	return -1;
-}
-
-static const struct qu_action *find_event(enum qu_event ev)
-{
-	for (int i = 0; i < fx.count; i++)
-		if (fx.acts[i].kind == QU_ACT_EVENT && fx.acts[i].event == ev)
-			return &fx.acts[i];
-	return NULL;
+	CU_ASSERT_EQUAL(fx_step(&in), QU_OK);
 }
 
 /* SEND_ASK actions to peer c carrying runid. */
@@ -234,8 +94,8 @@ static int asks_to(char c, const char *runid)
 /* A PERSIST comes before the first action of this kind (which must be present). */
 static bool persisted_before(enum qu_action_kind kind)
 {
-	int reveal = index_of_kind(kind);
-	int persist = index_of_kind(QU_ACT_PERSIST);
+	int reveal = fx_index_of_kind(kind);
+	int persist = fx_index_of_kind(QU_ACT_PERSIST);
 	return reveal >= 0 && persist >= 0 && persist < reveal;
 }
 
@@ -245,8 +105,8 @@ static int64_t tick_until(enum qu_event ev, int64_t period_ms, int64_t limit_ms)
 	int64_t start = fx.now_ms;
 	while (fx.now_ms - start < limit_ms) {
 		fx.now_ms += period_ms;
-		tick();
-		if (find_event(ev) != NULL)
+		fx_tick();
+		if (fx_find_event(ev) != NULL)
 			return fx.now_ms - start;
 	}
 	return -1;
@@ -296,16 +156,16 @@ static void test_vote_requests_follow_one_vote_per_epoch(void)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		char want[QU_RUNID_LEN + 1] = "*";
 		if (rows[i].leader != '*')
-			runid_of(rows[i].leader, want);
+			fx_runid_of(rows[i].leader, want);
 
 		vote_request(rows[i].port, rows[i].epoch, rows[i].candidate);
 
-		int r = index_of_kind(QU_ACT_VOTE_REPLY);
-		bool ok = r == fx.count - 1 && count_kind(QU_ACT_VOTE_REPLY) == 1 &&
+		int r = fx_index_of_kind(QU_ACT_VOTE_REPLY);
+		bool ok = r == fx.count - 1 && fx_count_kind(QU_ACT_VOTE_REPLY) == 1 &&
 		          strcmp(fx.acts[r].runid, want) == 0 &&
 		          fx.acts[r].epoch == rows[i].leader_epoch && !fx.acts[r].flag &&
-		          count_kind(QU_ACT_PERSIST) == rows[i].persists &&
-		          count_event(QU_EV_VOTE_FOR_LEADER) == rows[i].persists &&
+		          fx_count_kind(QU_ACT_PERSIST) == rows[i].persists &&
+		          fx_count_event(QU_EV_VOTE_FOR_LEADER) == rows[i].persists &&
 		          (rows[i].persists == 0 || persisted_before(QU_ACT_VOTE_REPLY)) &&
 		          qu_current_epoch(fx.core) == rows[i].current_epoch;
 		CU_ASSERT_TRUE(ok);
@@ -323,41 +183,40 @@ static void test_new_vote_is_announced_and_persisted_before_the_reply(void)
 
 	vote_request(6379, 5, 'b');
 
-	const struct qu_action *ev = find_event(QU_EV_VOTE_FOR_LEADER);
+	const struct qu_action *ev = fx_find_event(QU_EV_VOTE_FOR_LEADER);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	CU_ASSERT_STRING_EQUAL(ev->text, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb 5");
-	ev = find_event(QU_EV_NEW_EPOCH);
+	ev = fx_find_event(QU_EV_NEW_EPOCH);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	CU_ASSERT_STRING_EQUAL(ev->text, "5");
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_PERSIST), 1);
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_PERSIST), 1);
 	CU_ASSERT_TRUE(persisted_before(QU_ACT_VOTE_REPLY));
 }
 
 static void test_reply_says_down_only_for_our_sdown_primary(void)
 {
 	given_core((struct setup){0});
-	primary_goes_sdown();
+	fx_primary_goes_sdown();
 
 	vote_request(6379, 0, '*');
-	CU_ASSERT_EQUAL_FATAL(count_kind(QU_ACT_VOTE_REPLY), 1);
-	CU_ASSERT_TRUE(fx.acts[index_of_kind(QU_ACT_VOTE_REPLY)].flag);
+	CU_ASSERT_EQUAL_FATAL(fx_count_kind(QU_ACT_VOTE_REPLY), 1);
+	CU_ASSERT_TRUE(fx.acts[fx_index_of_kind(QU_ACT_VOTE_REPLY)].flag);
 
 	vote_request(6390, 0, '*');
-	CU_ASSERT_EQUAL_FATAL(count_kind(QU_ACT_VOTE_REPLY), 1);
-	CU_ASSERT_FALSE(fx.acts[index_of_kind(QU_ACT_VOTE_REPLY)].flag);
+	CU_ASSERT_EQUAL_FATAL(fx_count_kind(QU_ACT_VOTE_REPLY), 1);
+	CU_ASSERT_FALSE(fx.acts[fx_index_of_kind(QU_ACT_VOTE_REPLY)].flag);
 }
 
 static void test_request_below_current_epoch_gets_no_vote(void)
 {
 	uint32_t g = given_core((struct setup){.peers = 1});
-	struct qu_hello h = hello_from('b', 7);
-	feed_hello(&h);
+	hello_in_epoch('b', 7);
 	CU_ASSERT_EQUAL_FATAL(qu_current_epoch(fx.core), 7);
 
 	vote_request(6379, 6, 'c');
 
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_PERSIST), 0);
-	CU_ASSERT_STRING_EQUAL(fx.acts[index_of_kind(QU_ACT_VOTE_REPLY)].runid, "*");
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_PERSIST), 0);
+	CU_ASSERT_STRING_EQUAL(fx.acts[fx_index_of_kind(QU_ACT_VOTE_REPLY)].runid, "*");
 	CU_ASSERT_EQUAL(qu_group_at(fx.core, g)->leader_epoch, 0);
 
 	vote_request(6379, 7, 'c'); /* the current epoch itself is still open */
@@ -369,19 +228,17 @@ static void test_request_below_current_epoch_gets_no_vote(void)
 static void test_restored_vote_binds_after_restart(void)
 {
 	uint32_t g = given_core((struct setup){0});
-	struct qu_input in = {.kind = QU_IN_ADMIN};
-	in.u.admin.op = QU_ADMIN_VOTE;
+	struct qu_input in = fx_admin(QU_ADMIN_VOTE, g);
 	in.u.admin.quiet = true;
-	in.u.admin.group = g;
 	in.u.admin.str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 	in.u.admin.num = 5;
-	CU_ASSERT_EQUAL_FATAL(step(&in), QU_OK);
+	CU_ASSERT_EQUAL_FATAL(fx_step(&in), QU_OK);
 	CU_ASSERT_EQUAL(fx.count, 0);
 
 	vote_request(6379, 5, 'c');
 
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_PERSIST), 0);
-	const struct qu_action *a = &fx.acts[index_of_kind(QU_ACT_VOTE_REPLY)];
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_PERSIST), 0);
+	const struct qu_action *a = &fx.acts[fx_index_of_kind(QU_ACT_VOTE_REPLY)];
 	CU_ASSERT_STRING_EQUAL(a->runid, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
 	CU_ASSERT_EQUAL(a->epoch, 5);
 }
@@ -397,14 +254,14 @@ static void test_failed_persist_is_redone_before_the_next_reply(void)
 
 	vote_request(6379, 5, 'c');
 
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_PERSIST), 1);
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_PERSIST), 1);
 	CU_ASSERT_TRUE(persisted_before(QU_ACT_VOTE_REPLY));
-	CU_ASSERT_STRING_EQUAL(fx.acts[index_of_kind(QU_ACT_VOTE_REPLY)].runid,
+	CU_ASSERT_STRING_EQUAL(fx.acts[fx_index_of_kind(QU_ACT_VOTE_REPLY)].runid,
 	                       "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
 
 	vote_request(6379, 5, 'c'); /* written now: no more extra writes */
 
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_PERSIST), 0);
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_PERSIST), 0);
 }
 
 static void test_failed_persist_is_redone_before_the_next_ask(void)
@@ -413,11 +270,11 @@ static void test_failed_persist_is_redone_before_the_next_ask(void)
 	vote_request(6379, 5, 'b');
 	persist_failed();
 
-	primary_goes_sdown(); /* asks both peers "is it down?" */
+	fx_primary_goes_sdown(); /* asks both peers "is it down?" */
 
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_SEND_ASK), 2);
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_SEND_ASK), 2);
 	CU_ASSERT_TRUE(persisted_before(QU_ACT_SEND_ASK));
-	CU_ASSERT_EQUAL(fx.acts[index_of_kind(QU_ACT_SEND_ASK)].epoch, 5);
+	CU_ASSERT_EQUAL(fx.acts[fx_index_of_kind(QU_ACT_SEND_ASK)].epoch, 5);
 }
 
 /*
@@ -428,15 +285,15 @@ static void test_failed_persist_is_redone_before_the_next_ask(void)
 static void test_failed_persist_is_redone_before_the_next_hello(void)
 {
 	given_core((struct setup){.peers = 1});
-	tick(); /* first hellos to the connected peer */
+	fx_tick(); /* first hellos to the connected peer */
 	fx.now_ms += 100;
 	vote_request(6379, 5, 'b');
 	persist_failed();
 
 	fx.now_ms += 3000; /* the next hello is due */
-	tick();
+	fx_tick();
 
-	CU_ASSERT_TRUE_FATAL(count_kind(QU_ACT_SEND_HELLO) >= 1);
+	CU_ASSERT_TRUE_FATAL(fx_count_kind(QU_ACT_SEND_HELLO) >= 1);
 	CU_ASSERT_TRUE(persisted_before(QU_ACT_SEND_HELLO));
 }
 
@@ -458,10 +315,10 @@ static void test_hello_in_the_step_that_bumps_the_epoch_carries_no_unwritten_epo
 {
 	given_core((struct setup){.quorum = 1, .peers = 2});
 
-	primary_goes_sdown(); /* hellos are due and ODOWN starts an election: epoch 0 -> 1 */
+	fx_primary_goes_sdown(); /* hellos are due and ODOWN starts an election: epoch 0 -> 1 */
 
 	CU_ASSERT_EQUAL_FATAL(qu_current_epoch(fx.core), 1);
-	int persist = index_of_kind(QU_ACT_PERSIST);
+	int persist = fx_index_of_kind(QU_ACT_PERSIST);
 	CU_ASSERT_TRUE_FATAL(persist >= 0);
 	int hellos = 0;
 	for (int i = 0; i < fx.count; i++) {
@@ -470,7 +327,7 @@ static void test_hello_in_the_step_that_bumps_the_epoch_carries_no_unwritten_epo
 		struct qu_hello h;
 		hellos++;
 		CU_ASSERT_EQUAL_FATAL(parse_sent_hello(&fx.acts[i], &h), 0);
-		CU_ASSERT_STRING_EQUAL(h.runid, MYID);
+		CU_ASSERT_STRING_EQUAL(h.runid, FX_MYID);
 		CU_ASSERT_STRING_EQUAL(h.name, "mymaster");
 		CU_ASSERT_EQUAL(h.primary.port, 6379);
 		CU_ASSERT_EQUAL(h.current_epoch, fx.acts[i].epoch);
@@ -490,13 +347,12 @@ static void test_hello_in_the_step_that_bumps_the_epoch_carries_no_unwritten_epo
 static void test_epochs_stay_within_what_the_wire_carries(void)
 {
 	given_core((struct setup){.quorum = 1, .peers = 2});
-	struct qu_hello h = hello_from('b', (uint64_t)INT64_MAX);
-	feed_hello(&h);
+	hello_in_epoch('b', (uint64_t)INT64_MAX);
 	CU_ASSERT_EQUAL_FATAL(qu_current_epoch(fx.core), (uint64_t)INT64_MAX);
 	int bad = 0;
 	for (int t = 0; t < 80; t++) { /* SDOWN, ODOWN, elections, hellos */
 		fx.now_ms += 250;
-		tick();
+		fx_tick();
 		for (int i = 0; i < fx.count; i++) {
 			struct qu_hello sent;
 			const struct qu_action *a = &fx.acts[i];
@@ -516,27 +372,27 @@ static void test_odown_starts_an_election_in_the_same_step(void)
 {
 	uint32_t g = given_core((struct setup){.quorum = 1, .peers = 2});
 
-	primary_goes_sdown(); /* quorum 1: ODOWN on our own */
+	fx_primary_goes_sdown(); /* quorum 1: ODOWN on our own */
 
-	CU_ASSERT_EQUAL(count_event(QU_EV_ODOWN), 1);
-	const struct qu_action *ev = find_event(QU_EV_NEW_EPOCH);
+	CU_ASSERT_EQUAL(fx_count_event(QU_EV_ODOWN), 1);
+	const struct qu_action *ev = fx_find_event(QU_EV_NEW_EPOCH);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	CU_ASSERT_STRING_EQUAL(ev->text, "1");
-	ev = find_event(QU_EV_TRY_FAILOVER);
+	ev = fx_find_event(QU_EV_TRY_FAILOVER);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	CU_ASSERT_STRING_EQUAL(ev->text, "master mymaster 127.0.0.1 6379");
-	ev = find_event(QU_EV_VOTE_FOR_LEADER);
+	ev = fx_find_event(QU_EV_VOTE_FOR_LEADER);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
-	CU_ASSERT_STRING_EQUAL(ev->text, MYID " 1");
-	CU_ASSERT_EQUAL(asks_to('b', MYID), 1);
-	CU_ASSERT_EQUAL(asks_to('c', MYID), 1);
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_SEND_ASK), 2);
-	CU_ASSERT_EQUAL(fx.acts[index_of_kind(QU_ACT_SEND_ASK)].epoch, 1);
+	CU_ASSERT_STRING_EQUAL(ev->text, FX_MYID " 1");
+	CU_ASSERT_EQUAL(asks_to('b', FX_MYID), 1);
+	CU_ASSERT_EQUAL(asks_to('c', FX_MYID), 1);
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_SEND_ASK), 2);
+	CU_ASSERT_EQUAL(fx.acts[fx_index_of_kind(QU_ACT_SEND_ASK)].epoch, 1);
 	CU_ASSERT_TRUE(persisted_before(QU_ACT_SEND_ASK));
 	const struct qu_group *grp = qu_group_at(fx.core, g);
 	CU_ASSERT_EQUAL(grp->failover_state, QU_FO_WAIT_START);
 	CU_ASSERT_EQUAL(grp->failover_epoch, 1);
-	CU_ASSERT_STRING_EQUAL(grp->leader, MYID);
+	CU_ASSERT_STRING_EQUAL(grp->leader, FX_MYID);
 	CU_ASSERT_EQUAL(grp->leader_epoch, 1);
 }
 
@@ -548,21 +404,21 @@ static void test_odown_starts_an_election_in_the_same_step(void)
 static void test_election_asks_the_peer_whose_reply_made_odown(void)
 {
 	uint32_t g = given_core((struct setup){.quorum = 2, .peers = 2});
-	primary_goes_sdown();
+	fx_primary_goes_sdown();
 	CU_ASSERT_EQUAL(asks_to('b', "*"), 1);
 	fx.now_ms += 2;
 
 	peer_reply('b', g, true, '*', 0); /* completes ODOWN: the election starts here */
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(find_event(QU_EV_TRY_FAILOVER));
-	CU_ASSERT_EQUAL(asks_to('c', MYID), 1);
-	CU_ASSERT_EQUAL(asks_to('b', MYID), 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fx_find_event(QU_EV_TRY_FAILOVER));
+	CU_ASSERT_EQUAL(asks_to('c', FX_MYID), 1);
+	CU_ASSERT_EQUAL(asks_to('b', FX_MYID), 1);
 }
 
 /* Start an election in epoch 1 with peers 'b'.. saying down until ODOWN. */
 static void election_started(uint32_t g, uint32_t quorum)
 {
-	primary_goes_sdown();
+	fx_primary_goes_sdown();
 	for (uint32_t i = 0; i + 1 < quorum; i++)
 		peer_reply((char)('b' + i), g, true, '*', 0);
 	/* a lone watcher wins at once; anyone else waits for votes */
@@ -589,9 +445,9 @@ static void test_winner_needs_majority_and_quorum(void)
 		if (cases[k].peer_votes == 0) {
 			/* Nothing to wait for, yet the count runs on the next tick (<= 100 ms). */
 			fx.now_ms += 100;
-			tick();
+			fx_tick();
 		}
-		int elected = count_kind(QU_ACT_ELECTED);
+		int elected = fx_count_kind(QU_ACT_ELECTED);
 		for (int v = 0; v < cases[k].peer_votes; v++) {
 			CU_ASSERT_EQUAL(elected, 0);
 			if (elected != 0)
@@ -599,12 +455,15 @@ static void test_winner_needs_majority_and_quorum(void)
 				        v);
 			fx.now_ms += 1;
 			peer_reply((char)('b' + v), g, true, 'a', 1);
-			elected = count_kind(QU_ACT_ELECTED);
+			elected = fx_count_kind(QU_ACT_ELECTED);
 		}
 		CU_ASSERT_EQUAL(elected, 1);
 		if (elected != 1)
 			fprintf(stderr, "\n    %s: not elected\n", cases[k].name);
-		CU_ASSERT_EQUAL(qu_group_at(fx.core, g)->failover_state, QU_FO_SELECT_REPLICA);
+		/* The failover proper starts in the same step; this group has no replica to promote,
+		 * so it ends there (issue 4 tests cover promotion). */
+		CU_ASSERT_NOT_EQUAL(qu_group_at(fx.core, g)->failover_state, QU_FO_WAIT_START);
+		CU_ASSERT_EQUAL(fx_count_event(QU_EV_ABORT_NO_GOOD_SLAVE), 1);
 	}
 }
 
@@ -615,22 +474,22 @@ static void test_elected_once_with_events_before_the_action(void)
 
 	peer_reply('b', g, true, 'a', 1);
 
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_ELECTED), 1);
-	const struct qu_action *a = &fx.acts[index_of_kind(QU_ACT_ELECTED)];
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_ELECTED), 1);
+	const struct qu_action *a = &fx.acts[fx_index_of_kind(QU_ACT_ELECTED)];
 	CU_ASSERT_EQUAL(a->group, g);
 	CU_ASSERT_EQUAL(a->epoch, 1);
-	const struct qu_action *ev = find_event(QU_EV_ELECTED_LEADER);
+	const struct qu_action *ev = fx_find_event(QU_EV_ELECTED_LEADER);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	CU_ASSERT_STRING_EQUAL(ev->text, "master mymaster 127.0.0.1 6379");
-	CU_ASSERT_EQUAL(count_event(QU_EV_FAILOVER_STATE_SELECT_SLAVE), 1);
+	CU_ASSERT_EQUAL(fx_count_event(QU_EV_FAILOVER_STATE_SELECT_SLAVE), 1);
 	CU_ASSERT_TRUE(ev < a);
 
 	peer_reply('c', g, true, 'a', 1); /* a late extra vote */
-	int again = count_kind(QU_ACT_ELECTED) + count_event(QU_EV_ELECTED_LEADER);
+	int again = fx_count_kind(QU_ACT_ELECTED) + fx_count_event(QU_EV_ELECTED_LEADER);
 	for (int i = 0; i < 50; i++) {
 		fx.now_ms += 100;
-		tick();
-		again += count_kind(QU_ACT_ELECTED) + count_event(QU_EV_ELECTED_LEADER);
+		fx_tick();
+		again += fx_count_kind(QU_ACT_ELECTED) + fx_count_event(QU_EV_ELECTED_LEADER);
 	}
 	CU_ASSERT_EQUAL(again, 0);
 }
@@ -643,14 +502,14 @@ static void test_split_vote_aborts_early_and_retries_after_backoff(void)
 		election_started(g, 2);
 		fx.now_ms += 5;
 		peer_reply('b', g, true, 'b', 1); /* 'b' runs too and votes for itself */
-		CU_ASSERT_EQUAL(count_event(QU_EV_ABORT_NOT_ELECTED), 0); /* 'c' may pick us */
+		CU_ASSERT_EQUAL(fx_count_event(QU_EV_ABORT_NOT_ELECTED), 0); /* 'c' may pick us */
 
 		peer_reply('c', g, true, 'c', 1); /* and so does 'c': 1/1/1, nobody can win */
 
-		const struct qu_action *ev = find_event(QU_EV_ABORT_NOT_ELECTED);
+		const struct qu_action *ev = fx_find_event(QU_EV_ABORT_NOT_ELECTED);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 		CU_ASSERT_STRING_EQUAL(ev->text, "master mymaster 127.0.0.1 6379");
-		CU_ASSERT_EQUAL(count_event(QU_EV_TRY_FAILOVER), 0);
+		CU_ASSERT_EQUAL(fx_count_event(QU_EV_TRY_FAILOVER), 0);
 		CU_ASSERT_EQUAL(qu_group_at(fx.core, g)->failover_state, QU_FO_NONE);
 
 		int64_t waited = tick_until(QU_EV_TRY_FAILOVER, 10, 3000);
@@ -661,7 +520,7 @@ static void test_split_vote_aborts_early_and_retries_after_backoff(void)
 			shortest = waited;
 		if (waited > longest)
 			longest = waited;
-		ev = find_event(QU_EV_NEW_EPOCH);
+		ev = fx_find_event(QU_EV_NEW_EPOCH);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 		CU_ASSERT_STRING_EQUAL(ev->text, "2");
 		CU_ASSERT_EQUAL(qu_group_at(fx.core, g)->failover_epoch, 2);
@@ -676,12 +535,12 @@ static void test_another_winner_makes_us_wait_failover_timeout(void)
 	election_started(g, 1);
 	fx.now_ms += 5;
 	peer_reply('b', g, true, 'b', 1);
-	CU_ASSERT_EQUAL(count_event(QU_EV_ABORT_NOT_ELECTED), 0);
+	CU_ASSERT_EQUAL(fx_count_event(QU_EV_ABORT_NOT_ELECTED), 0);
 
 	peer_reply('c', g, true, 'b', 1); /* 'b' has a majority: it won epoch 1 */
 
-	CU_ASSERT_EQUAL(count_event(QU_EV_ABORT_NOT_ELECTED), 1);
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_ELECTED), 0);
+	CU_ASSERT_EQUAL(fx_count_event(QU_EV_ABORT_NOT_ELECTED), 1);
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_ELECTED), 0);
 	int64_t waited = tick_until(QU_EV_TRY_FAILOVER, 100, 30000);
 	CU_ASSERT_TRUE(waited >= 20000 && waited <= 21000); /* it is failing over: let it */
 }
@@ -701,11 +560,11 @@ static void test_election_times_out_after_min_of_10s_and_failover_timeout(void)
 		int64_t started = fx.now_ms;
 
 		fx.now_ms = started + cases[k].abort_after_ms;
-		tick();
-		CU_ASSERT_EQUAL(count_event(QU_EV_ABORT_NOT_ELECTED), 0);
+		fx_tick();
+		CU_ASSERT_EQUAL(fx_count_event(QU_EV_ABORT_NOT_ELECTED), 0);
 		fx.now_ms += 1;
-		tick();
-		CU_ASSERT_EQUAL(count_event(QU_EV_ABORT_NOT_ELECTED), 1);
+		fx_tick();
+		CU_ASSERT_EQUAL(fx_count_event(QU_EV_ABORT_NOT_ELECTED), 1);
 		CU_ASSERT_EQUAL(qu_group_at(fx.core, g)->failover_state, QU_FO_NONE);
 	}
 }
@@ -714,13 +573,12 @@ static void test_newer_epoch_seen_makes_us_lose(void)
 {
 	uint32_t g = given_core((struct setup){.quorum = 1, .peers = 2});
 	election_started(g, 1);
-	struct qu_hello h = hello_from('b', 4); /* someone is at epoch 4 already */
-	feed_hello(&h);
+	hello_in_epoch('b', 4); /* someone is at epoch 4 already */
 
 	peer_reply('c', g, true, 'a', 1); /* a vote for our stale epoch arrives */
 
-	CU_ASSERT_EQUAL(count_kind(QU_ACT_ELECTED), 0);
-	CU_ASSERT_EQUAL(count_event(QU_EV_ABORT_NOT_ELECTED), 1);
+	CU_ASSERT_EQUAL(fx_count_kind(QU_ACT_ELECTED), 0);
+	CU_ASSERT_EQUAL(fx_count_event(QU_EV_ABORT_NOT_ELECTED), 1);
 	CU_ASSERT_EQUAL(qu_group_at(fx.core, g)->failover_state, QU_FO_NONE);
 }
 
@@ -729,9 +587,9 @@ static void test_voting_for_another_holds_back_our_own_attempt(void)
 	uint32_t g = given_core((struct setup){.quorum = 1, .peers = 2});
 	vote_request(6379, 1, 'b');
 	int64_t voted_at = fx.now_ms;
-	primary_goes_sdown();
+	fx_primary_goes_sdown();
 	CU_ASSERT_TRUE_FATAL(qu_group_at(fx.core, g)->odown);
-	CU_ASSERT_EQUAL(count_event(QU_EV_TRY_FAILOVER), 0);
+	CU_ASSERT_EQUAL(fx_count_event(QU_EV_TRY_FAILOVER), 0);
 
 	int64_t waited = tick_until(QU_EV_TRY_FAILOVER, 100, 20000);
 
@@ -758,8 +616,7 @@ static void test_vote_for_another_during_our_election_holds_back_retry(void)
 	int64_t waited = tick_until(QU_EV_TRY_FAILOVER, 100, 5000);
 
 	CU_ASSERT_EQUAL(waited, -1);
-	free(fx.mem);
-	fx.mem = NULL;
+	fx_release();
 }
 
 CU_TestInfo vote_tests[] = {

@@ -14,5 +14,7 @@ extern CU_TestInfo link_tests[];
 extern CU_TestInfo wire_tests[];
 extern CU_TestInfo peers_tests[];
 extern CU_TestInfo vote_tests[];
+extern CU_TestInfo select_tests[];
+extern CU_TestInfo script_tests[];
 
 #endif
