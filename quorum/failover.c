@@ -188,7 +188,7 @@ static void on_promoted(struct qu_core *core, uint32_t group)
 	g->config_epoch = g->failover_epoch;
 	qu_core_event(core, QU_EV_PROMOTED_SLAVE, group, r, NULL);
 	struct qu_addr to = core->nodes[r].addr;
-	qu_topology_switch(core, group, &to);
+	qu_topology_switch(core, group, &to, true);
 	g->promoted = g->primary;
 	set_state(core, group, QU_FO_RECONF_REPLICAS);
 	qu_core_event(core, QU_EV_FAILOVER_STATE_RECONF_SLAVES, group, QU_NONE, NULL);

@@ -57,7 +57,9 @@ uint32_t qu_topology_node_add(struct qu_core *core, uint32_t group, enum qu_role
 			      const struct qu_addr *addr);
 void qu_topology_node_del(struct qu_core *core, uint32_t node);
 void qu_topology_on_info(struct qu_core *core, uint32_t node, const struct qu_info *info);
-void qu_topology_switch(struct qu_core *core, uint32_t group, const struct qu_addr *addr);
+/* leader: we promoted it (the +switch-master event carries .flag = leader). */
+void qu_topology_switch(struct qu_core *core, uint32_t group, const struct qu_addr *addr,
+			bool leader);
 bool qu_addr_equal(const struct qu_addr *a, const struct qu_addr *b);
 
 /* detect.c: periodic probes, link health, subjective down */

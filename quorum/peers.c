@@ -192,7 +192,7 @@ static void adopt_config(struct qu_core *core, uint32_t group, uint32_t peer,
 	g->config_epoch = h->config_epoch;
 	if (!qu_addr_equal(&g->conf.addr, &h->primary)) {
 		peer_event(core, QU_EV_CONFIG_UPDATE_FROM, group, g->peers[peer].watcher, NULL);
-		qu_topology_switch(core, group, &h->primary);
+		qu_topology_switch(core, group, &h->primary, false);
 	}
 	qu_core_emit(core, QU_ACT_PERSIST, group, QU_NONE);
 }

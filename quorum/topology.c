@@ -144,7 +144,8 @@ void qu_topology_on_info(struct qu_core *core, uint32_t node, const struct qu_in
  */
 /* The new primary is one of our replicas: swap roles in place, keeping both nodes' links and
  * bookkeeping (no reconnect on the critical path). */
-static bool switch_in_place(struct qu_core *core, uint32_t group, const struct qu_addr *addr)
+static bool switch_in_place(struct qu_core *core, uint32_t group, const struct qu_addr *addr,
+			    bool leader)
 {
 	struct qu_group *g = &core->groups[group];
 	uint32_t slot = QU_NONE;
@@ -156,6 +157,7 @@ static bool switch_in_place(struct qu_core *core, uint32_t group, const struct q
 	uint32_t old = g->primary, fresh = g->replicas[slot];
 	struct qu_action *a = qu_core_emit(core, QU_ACT_EVENT, group, QU_NONE);
 	a->event = QU_EV_SWITCH_MASTER;
+	a->flag = leader;
 	snprintf(a->text, sizeof(a->text), "%s %s %u %s %u", g->conf.name, g->conf.addr.host,
 		 (unsigned)g->conf.addr.port, addr->host, (unsigned)addr->port);
 	core->nodes[fresh].kind = QU_ROLE_PRIMARY;
@@ -172,10 +174,11 @@ static bool switch_in_place(struct qu_core *core, uint32_t group, const struct q
 	return true;
 }
 
-void qu_topology_switch(struct qu_core *core, uint32_t group, const struct qu_addr *addr)
+void qu_topology_switch(struct qu_core *core, uint32_t group, const struct qu_addr *addr,
+			bool leader)
 {
 	struct qu_group *g = &core->groups[group];
-	if (switch_in_place(core, group, addr)) {
+	if (switch_in_place(core, group, addr, leader)) {
 		if (g->failover_state != QU_FO_RECONF_REPLICAS)
 			g->failover_state = QU_FO_NONE;
 		return;
@@ -192,6 +195,7 @@ void qu_topology_switch(struct qu_core *core, uint32_t group, const struct qu_ad
 		keep[kept++] = old;
 	struct qu_action *a = qu_core_emit(core, QU_ACT_EVENT, group, QU_NONE);
 	a->event = QU_EV_SWITCH_MASTER;
+	a->flag = leader;
 	snprintf(a->text, sizeof(a->text), "%s %s %u %s %u", g->conf.name, old.host,
 		 (unsigned)old.port, addr->host, (unsigned)addr->port);
 	while (g->replica_count > 0)

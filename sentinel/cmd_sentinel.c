@@ -192,8 +192,12 @@ static void describe_node(struct req *r, uint32_t group, uint32_t node)
 	node_flags(g, node, n, flags, sizeof(flags));
 	bool in_failover = primary && g->failover_state != QU_FO_NONE;
 	bool odown = primary && g->odown;
+	const struct sn_group_scripts *sc =
+	    primary ? sn_conf_group_scripts(&r->d->conf, g->conf.name) : NULL;
+	bool has_notification = sc != NULL && sc->notification[0] != '\0';
+	bool has_reconfig = sc != NULL && sc->client_reconfig[0] != '\0';
 	size_t pairs = 10 + (in_failover ? 1 : 0) + (n->probe.sdown ? 1 : 0) + (odown ? 1 : 0) + 1 +
-		       3 + (primary ? 6 : 7);
+		       3 + (primary ? 6 : 7) + has_notification + has_reconfig;
 	sn_resp_map(r->out, r->proto, pairs);
 	field_str(r->out, "name", name);
 	field_str(r->out, "ip", n->addr.host);
@@ -223,6 +227,10 @@ static void describe_node(struct req *r, uint32_t group, uint32_t node)
 		field_ll(r->out, "quorum", g->conf.quorum);
 		field_ll(r->out, "failover-timeout", g->conf.failover_timeout_ms);
 		field_ll(r->out, "parallel-syncs", g->conf.parallel_syncs);
+		if (has_notification)
+			field_str(r->out, "notification-script", sc->notification);
+		if (has_reconfig)
+			field_str(r->out, "client-reconfig-script", sc->client_reconfig);
 		return;
 	}
 	field_ll(r->out, "master-link-down-time", n->primary_link_down_ms);
@@ -460,10 +468,25 @@ static void sub_remove(struct req *r)
 	reply_saved(r);
 }
 
+/* Sentinel 7.0.15's reply while deny-scripts-reconfig is set (the default). */
+#define ERR_SCRIPTS_DENIED                                                                         \
+	"ERR Reconfiguration of scripts path is denied for security reasons. Check the "           \
+	"deny-scripts-reconfig configuration directive in your Sentinel configuration"
+
+static bool is_script_option(const char *opt)
+{
+	return strcasecmp(opt, "notification-script") == 0 ||
+	       strcasecmp(opt, "client-reconfig-script") == 0;
+}
+
 /* One option of SENTINEL SET; returns false after replying with an error. */
 static bool set_one(struct req *r, uint32_t g, int *j)
 {
 	const char *opt = r->argv[*j];
+	if (is_script_option(opt) && *j + 1 < r->argc && r->d->conf.deny_scripts_reconfig) {
+		sn_resp_error(r->out, ERR_SCRIPTS_DENIED);
+		return false;
+	}
 	int s = qu_setting_from_name(opt);
 	if (s < 0 || *j + 1 >= r->argc) {
 		sn_resp_error_fmt(r->out, "ERR Unknown option or number of arguments for SENTINEL SET '%s'",
@@ -624,9 +647,27 @@ static void sub_failover(struct req *r)
 		reply_saved(r);
 }
 
+static void pending_one(void *ctx, const struct sn_script_view *v)
+{
+	struct req *r = ctx;
+	sn_resp_map(r->out, r->proto, 5);
+	sn_resp_bulk_str(r->out, "argv");
+	sn_resp_array(r->out, v->argc);
+	for (uint32_t i = 0; i < v->argc; i++)
+		sn_resp_bulk_str(r->out, v->argv[i]);
+	field_str(r->out, "flags", v->running ? "running" : "scheduled");
+	field_ll(r->out, "pid", v->pid);
+	if (v->running)
+		field_ll(r->out, "run-time", v->run_time_ms);
+	else
+		field_ll(r->out, "run-delay", v->run_delay_ms);
+	field_ll(r->out, "retry-num", v->retry_num);
+}
+
 static void sub_pending_scripts(struct req *r)
 {
-	sn_resp_array(r->out, 0); /* no scripts are configured yet */
+	sn_resp_array(r->out, sn_scripts_queue_len(&r->d->scripts));
+	(void)sn_scripts_pending(&r->d->scripts, r->now_ms, r, pending_one);
 }
 
 static void sub_help(struct req *r)
@@ -775,9 +816,9 @@ void sn_cmd_info_sentinel(void *ctx, struct sn_buf *out)
 		count += qu_group_at(d->core, g) != NULL;
 	sn_buf_printf(out,
 		      "# Sentinel\r\nsentinel_masters:%zu\r\nsentinel_tilt:0\r\n"
-		      "sentinel_tilt_since_seconds:-1\r\nsentinel_running_scripts:0\r\n"
-		      "sentinel_scripts_queue_length:0\r\nsentinel_simulate_failure_flags:0\r\n",
-		      count);
+		      "sentinel_tilt_since_seconds:-1\r\nsentinel_running_scripts:%u\r\n"
+		      "sentinel_scripts_queue_length:%u\r\nsentinel_simulate_failure_flags:0\r\n",
+		      count, sn_scripts_running(&d->scripts), sn_scripts_queue_len(&d->scripts));
 	size_t n = 0;
 	for (uint32_t gi = 0; gi < qu_groups_max(d->core); gi++) {
 		const struct qu_group *g = qu_group_at(d->core, gi);

@@ -120,6 +120,39 @@ static void exec_hello(struct sn_daemon *d, const struct qu_action *a)
 		sn_log(SN_LOG_DEBUG, "event=hello-not-sent node=%u rc=%d", a->node, rc);
 }
 
+/* The scripts of a group from the config file; NULL for others (SENTINEL MONITOR adds none). */
+static const struct sn_group_scripts *group_scripts(const struct sn_daemon *d, uint32_t group)
+{
+	const struct qu_group *g = qu_group_at(d->core, group);
+	return g != NULL ? sn_conf_group_scripts(&d->conf, g->conf.name) : NULL;
+}
+
+/*
+ * client-reconfig-script on a switch: "leader" on the watcher that promoted the replica (the core
+ * flags that event), "observer" on the others (§7). The from/to addresses are
+ * fields 1..4 of the +switch-master payload "<name> <old-ip> <old-port> <new-ip> <new-port>".
+ */
+static void run_reconfig_script(struct sn_daemon *d, const struct qu_action *a)
+{
+	const struct sn_group_scripts *sc = group_scripts(d, a->group);
+	const struct qu_group *g = qu_group_at(d->core, a->group);
+	if (sc == NULL || g == NULL || sc->client_reconfig[0] == '\0')
+		return;
+	struct qu_addr from, to;
+	unsigned from_port, to_port;
+	char name[QU_NAME_MAX];
+	memset(&from, 0, sizeof(from));
+	memset(&to, 0, sizeof(to));
+	if (sscanf(a->text, "%127s %255s %u %255s %u", name, from.host, &from_port, to.host,
+		   &to_port) != 5 || from_port > 65535 || to_port > 65535)
+		return;
+	from.port = (uint16_t)from_port;
+	to.port = (uint16_t)to_port;
+	enum sn_script_role role = a->flag ? SN_SCRIPT_LEADER : SN_SCRIPT_OBSERVER;
+	if (sn_scripts_reconfig(&d->scripts, sc->client_reconfig, g->conf.name, role, &from, &to) != 0)
+		sn_log(SN_LOG_WARNING, "event=script-not-queued path=%s", sc->client_reconfig);
+}
+
 static void exec_event(struct sn_daemon *d, const struct qu_action *a)
 {
 	enum qu_level level = qu_event_level(a->event);
@@ -128,6 +161,20 @@ static void exec_event(struct sn_daemon *d, const struct qu_action *a)
 	/* Debug-level events are logged, never published (sentinel-protocol.md §7). */
 	if (level != QU_LEVEL_D)
 		sn_server_publish(&d->server, name, a->text, strlen(a->text));
+	/* A warning about an instance runs its primary's notification-script (§7). */
+	const struct sn_group_scripts *sc = level == QU_LEVEL_W ? group_scripts(d, a->group) : NULL;
+	if (sc != NULL && sn_scripts_notify(&d->scripts, sc->notification, name, a->text) != 0)
+		sn_log(SN_LOG_WARNING, "event=script-not-queued path=%s", sc->notification);
+	if (a->event == QU_EV_SWITCH_MASTER)
+		run_reconfig_script(d, a);
+}
+
+/* -script-error / -script-timeout: Sentinel gives them no instance, so no script runs. */
+static void scripts_on_event(void *ctx, const char *event, const char *payload)
+{
+	struct sn_daemon *d = ctx;
+	sn_log(SN_LOG_WARNING, "event=%s %s", event, payload);
+	sn_server_publish(&d->server, event, payload, strlen(payload));
 }
 
 static void exec_ask(struct sn_daemon *d, const struct qu_action *a)
@@ -713,11 +760,16 @@ int sn_daemon_init(struct sn_daemon *d, struct ev_loop *loop, const char *conf_p
 	snprintf(d->conf_path, sizeof(d->conf_path), "%s", conf_path);
 	d->started_ms = sn_clock_now_ms();
 	d->booting = true;
+	struct sn_script_hooks script_hooks = {.ctx = d, .on_event = scripts_on_event};
 	struct sn_state st;
 	struct sn_effective eff;
 	memset(&st, 0, sizeof(st));
 	memset(&eff, 0, sizeof(eff));
-	int rc = ensure_dir(d->conf.dir, err);
+	int rc = sn_scripts_init(&d->scripts, loop, &script_hooks);
+	if (rc != 0)
+		sn_err_set(err, "scripts need the default libev loop");
+	if (rc == 0)
+		rc = ensure_dir(d->conf.dir, err);
 	if (rc == 0)
 		rc = load_state(d, &st, err);
 	if (rc == 0)
@@ -726,6 +778,7 @@ int sn_daemon_init(struct sn_daemon *d, struct ev_loop *loop, const char *conf_p
 		/* The live globals share no pointers with conf: groups live in the core. */
 		d->live = d->conf;
 		d->live.groups = NULL;
+		d->live.scripts = NULL;
 		d->live.group_count = 0;
 		sn_state_apply_globals(&st, &d->live);
 	}
@@ -767,6 +820,7 @@ void sn_daemon_free(struct sn_daemon *d)
 		ev_signal_stop(d->loop, &d->sig_int);
 		ev_signal_stop(d->loop, &d->sig_hup);
 	}
+	sn_scripts_free(&d->scripts); /* kills and reaps running scripts */
 	sn_server_stop(&d->server);
 	sn_links_free(&d->links);
 	if (d->cache != NULL && d->core != NULL)

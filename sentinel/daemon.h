@@ -18,6 +18,7 @@
 #include "link.h"
 #include "quorum.h"
 #include "quorum_wire.h"
+#include "script.h"
 #include "server.h"
 
 #define SN_TICK_MS 100
@@ -43,6 +44,7 @@ struct sn_daemon {
 	struct qu_core *core;
 	struct sn_links links;
 	struct sn_server server;
+	struct sn_scripts scripts;     /* notification-script / client-reconfig-script runs */
 	struct sn_node_cache *cache;   /* qu_nodes_max() entries */
 	ev_timer tick;
 	ev_timer wake;                 /* one-shot: the core's next deadline, if before the tick */
