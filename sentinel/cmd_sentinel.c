@@ -2,8 +2,11 @@
 /*
  * The SENTINEL command, ROLE and INFO's Sentinel section, with Redis Sentinel 7.0's reply shapes,
  * field order and error texts (sentinel-protocol.md §6). Handlers read the core's views or feed
- * ADMIN inputs through the daemon; they never change core state directly.
+ * ADMIN inputs through the daemon; they never change core state directly. The instance
+ * descriptions (MASTER, REPLICAS, SENTINELS) are built in cmd_describe.c.
  */
+#include "cmd_sentinel_internal.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -20,16 +23,6 @@
 #include "state.h"
 #include "version.h"
 
-struct req {
-	struct sn_daemon *d;
-	struct sn_client *c;
-	struct sn_buf *out;
-	int proto;
-	int argc;
-	char **argv;
-	int64_t now_ms;
-};
-
 typedef void (*sub_fn)(struct req *r);
 
 struct sub {
@@ -44,50 +37,50 @@ struct sub {
 #define ERR_SAVE "ERR Failed to save config file. Check server logs."
 
 static const char *const help_lines[] = {
-	"SENTINEL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-	"CKQUORUM <master-name>",
-	"    Check if the current Sentinel configuration is able to reach the quorum",
-	"    needed to failover a master and the majority needed to authorize the",
-	"    failover.",
-	"CONFIG SET <param> <value>",
-	"    Set a global Sentinel configuration parameter.",
-	"CONFIG GET <param>",
-	"    Get global Sentinel configuration parameter.",
-	"GET-MASTER-ADDR-BY-NAME <master-name>",
-	"    Return the ip and port number of the master with that name.",
-	"FAILOVER <master-name>",
-	"    Manually failover a master node without asking for agreement from other",
-	"    Sentinels",
-	"FLUSHCONFIG",
-	"    Force Sentinel to rewrite its configuration on disk, including the current",
-	"    Sentinel state.",
-	"INFO-CACHE <master-name>",
-	"    Return last cached INFO output from masters and all its replicas.",
-	"IS-MASTER-DOWN-BY-ADDR <ip> <port> <current-epoch> <runid>",
-	"    Check if the master specified by ip:port is down from current Sentinel's",
-	"    point of view.",
-	"MASTER <master-name>",
-	"    Show the state and info of the specified master.",
-	"MASTERS",
-	"    Show a list of monitored masters and their state.",
-	"MONITOR <name> <ip> <port> <quorum>",
-	"    Start monitoring a new master with the specified name, ip, port and quorum.",
-	"MYID",
-	"    Return the ID of the Sentinel instance.",
-	"PENDING-SCRIPTS",
-	"    Get pending scripts information.",
-	"REMOVE <master-name>",
-	"    Remove master from Sentinel's monitor list.",
-	"REPLICAS <master-name>",
-	"    Show a list of replicas for this master and their state.",
-	"RESET <pattern>",
-	"    Reset masters for specific master name matching this pattern.",
-	"SENTINELS <master-name>",
-	"    Show a list of Sentinel instances for this master and their state.",
-	"SET <master-name> <option> <value> [<option> <value> ...]",
-	"    Set configuration parameters for certain masters.",
-	"HELP",
-	"    Prints this help.",
+    "SENTINEL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CKQUORUM <master-name>",
+    "    Check if the current Sentinel configuration is able to reach the quorum",
+    "    needed to failover a master and the majority needed to authorize the",
+    "    failover.",
+    "CONFIG SET <param> <value>",
+    "    Set a global Sentinel configuration parameter.",
+    "CONFIG GET <param>",
+    "    Get global Sentinel configuration parameter.",
+    "GET-MASTER-ADDR-BY-NAME <master-name>",
+    "    Return the ip and port number of the master with that name.",
+    "FAILOVER <master-name>",
+    "    Manually failover a master node without asking for agreement from other",
+    "    Sentinels",
+    "FLUSHCONFIG",
+    "    Force Sentinel to rewrite its configuration on disk, including the current",
+    "    Sentinel state.",
+    "INFO-CACHE <master-name>",
+    "    Return last cached INFO output from masters and all its replicas.",
+    "IS-MASTER-DOWN-BY-ADDR <ip> <port> <current-epoch> <runid>",
+    "    Check if the master specified by ip:port is down from current Sentinel's",
+    "    point of view.",
+    "MASTER <master-name>",
+    "    Show the state and info of the specified master.",
+    "MASTERS",
+    "    Show a list of monitored masters and their state.",
+    "MONITOR <name> <ip> <port> <quorum>",
+    "    Start monitoring a new master with the specified name, ip, port and quorum.",
+    "MYID",
+    "    Return the ID of the Sentinel instance.",
+    "PENDING-SCRIPTS",
+    "    Get pending scripts information.",
+    "REMOVE <master-name>",
+    "    Remove master from Sentinel's monitor list.",
+    "REPLICAS <master-name>",
+    "    Show a list of replicas for this master and their state.",
+    "RESET <pattern>",
+    "    Reset masters for specific master name matching this pattern.",
+    "SENTINELS <master-name>",
+    "    Show a list of Sentinel instances for this master and their state.",
+    "SET <master-name> <option> <value> [<option> <value> ...]",
+    "    Set configuration parameters for certain masters.",
+    "HELP",
+    "    Prints this help.",
 };
 
 /* ---- helpers ----------------------------------------------------------------------------- */
@@ -119,129 +112,6 @@ static bool glob(const char *pattern, const char *s, bool nocase)
 	return sn_resp_glob_match(pattern, strlen(pattern), s, strlen(s), nocase);
 }
 
-static int64_t age(int64_t now, int64_t at)
-{
-	return at == 0 ? 0 : now - at;
-}
-
-/* Field/value pairs: a map in RESP3, a flat array in RESP2; every value a bulk string. */
-static void field_str(struct sn_buf *out, const char *key, const char *val)
-{
-	sn_resp_bulk_str(out, key);
-	sn_resp_bulk_str(out, val);
-}
-
-static void field_ll(struct sn_buf *out, const char *key, long long val)
-{
-	sn_resp_bulk_str(out, key);
-	sn_resp_bulk_fmt(out, "%lld", val);
-}
-
-static const char *const failover_state_wire[] = {
-	[QU_FO_NONE] = "none",
-	[QU_FO_WAIT_START] = "wait_start",
-	[QU_FO_SELECT_REPLICA] = "select_slave",
-	[QU_FO_SEND_PROMOTE] = "send_slaveof_noone",
-	[QU_FO_WAIT_PROMOTION] = "wait_promotion",
-	[QU_FO_RECONF_REPLICAS] = "reconf_slaves",
-};
-
-static const char *const reconf_flag_wire[] = {
-	[QU_RECONF_NONE] = "",
-	[QU_RECONF_SENT] = ",reconf_sent",
-	[QU_RECONF_INPROG] = ",reconf_inprog",
-	[QU_RECONF_DONE] = ",reconf_done",
-};
-
-/* Flags in Sentinel's fixed order (sentinel-protocol.md §6.4). */
-static void node_flags(const struct qu_group *g, uint32_t node, const struct qu_node *n, char *buf,
-		       size_t size)
-{
-	bool primary = n->kind == QU_ROLE_PRIMARY;
-	bool promoted = g->failover_state != QU_FO_NONE && g->promoted == node;
-	snprintf(buf, size, "%s%s%s%s%s%s%s%s", n->probe.sdown ? "s_down," : "",
-		 primary && g->odown ? "o_down," : "", primary ? "master" : "slave",
-		 n->cmd_up && n->pubsub_up ? "" : ",disconnected",
-		 primary && g->failover_state != QU_FO_NONE ? ",failover_in_progress" : "",
-		 promoted ? ",promoted" : "", reconf_flag_wire[n->reconf],
-		 primary && g->forced && g->failover_state != QU_FO_NONE ? ",force_failover" : "");
-}
-
-
-static void node_name(const struct qu_node *n, char *buf, size_t size)
-{
-	if (strchr(n->addr.host, ':') != NULL)
-		snprintf(buf, size, "[%s]:%u", n->addr.host, (unsigned)n->addr.port);
-	else
-		snprintf(buf, size, "%s:%u", n->addr.host, (unsigned)n->addr.port);
-}
-
-/* One instance description, fields in Sentinel's order (sentinel-protocol.md §6.3). */
-static void describe_node(struct req *r, uint32_t group, uint32_t node)
-{
-	const struct qu_group *g = qu_group_at(r->d->core, group);
-	const struct qu_node *n = qu_node_at(r->d->core, node);
-	bool primary = n->kind == QU_ROLE_PRIMARY;
-	int64_t now = r->now_ms;
-	char name[QU_HOST_MAX + 8];
-	char flags[128];
-	if (primary)
-		snprintf(name, sizeof(name), "%s", g->conf.name);
-	else
-		node_name(n, name, sizeof(name));
-	node_flags(g, node, n, flags, sizeof(flags));
-	bool in_failover = primary && g->failover_state != QU_FO_NONE;
-	bool odown = primary && g->odown;
-	const struct sn_group_scripts *sc =
-	    primary ? sn_conf_group_scripts(&r->d->conf, g->conf.name) : NULL;
-	bool has_notification = sc != NULL && sc->notification[0] != '\0';
-	bool has_reconfig = sc != NULL && sc->client_reconfig[0] != '\0';
-	size_t pairs = 10 + (in_failover ? 1 : 0) + (n->probe.sdown ? 1 : 0) + (odown ? 1 : 0) + 1 +
-		       3 + (primary ? 6 : 7) + has_notification + has_reconfig;
-	sn_resp_map(r->out, r->proto, pairs);
-	field_str(r->out, "name", name);
-	field_str(r->out, "ip", n->addr.host);
-	field_ll(r->out, "port", n->addr.port);
-	field_str(r->out, "runid", n->has_run_id ? n->run_id : "");
-	field_str(r->out, "flags", flags);
-	field_ll(r->out, "link-pending-commands", sn_links_pending(&r->d->links, node));
-	field_ll(r->out, "link-refcount", 1);
-	if (in_failover)
-		field_str(r->out, "failover-state", failover_state_wire[g->failover_state]);
-	field_ll(r->out, "last-ping-sent", age(now, n->probe.ping_pending_since_ms));
-	field_ll(r->out, "last-ok-ping-reply", age(now, n->probe.ping_ok_at_ms));
-	field_ll(r->out, "last-ping-reply",
-		 age(now, n->probe.ping_reply_at_ms != 0 ? n->probe.ping_reply_at_ms : n->probe.ping_ok_at_ms));
-	if (n->probe.sdown)
-		field_ll(r->out, "s-down-time", now - n->probe.sdown_since_ms);
-	if (odown)
-		field_ll(r->out, "o-down-time", now - g->odown_since_ms);
-	field_ll(r->out, "down-after-milliseconds", g->conf.down_after_ms);
-	field_ll(r->out, "info-refresh", age(now, n->info_at_ms));
-	field_str(r->out, "role-reported", n->role_reported == QU_ROLE_REPLICA ? "slave" : "master");
-	field_ll(r->out, "role-reported-time", now - n->role_reported_at_ms);
-	if (primary) {
-		field_ll(r->out, "config-epoch", (long long)g->config_epoch);
-		field_ll(r->out, "num-slaves", g->replica_count);
-		field_ll(r->out, "num-other-sentinels", g->peer_count);
-		field_ll(r->out, "quorum", g->conf.quorum);
-		field_ll(r->out, "failover-timeout", g->conf.failover_timeout_ms);
-		field_ll(r->out, "parallel-syncs", g->conf.parallel_syncs);
-		if (has_notification)
-			field_str(r->out, "notification-script", sc->notification);
-		if (has_reconfig)
-			field_str(r->out, "client-reconfig-script", sc->client_reconfig);
-		return;
-	}
-	field_ll(r->out, "master-link-down-time", n->primary_link_down_ms);
-	field_str(r->out, "master-link-status", n->primary_link_up ? "ok" : "err");
-	field_str(r->out, "master-host", n->has_primary ? n->reported_primary.host : "?");
-	field_ll(r->out, "master-port", n->has_primary ? n->reported_primary.port : 0);
-	field_ll(r->out, "slave-priority", n->priority);
-	field_ll(r->out, "slave-repl-offset", n->repl_offset);
-	field_ll(r->out, "replica-announced", n->replica_announced ? 1 : 0);
-}
-
 static void feed_admin(struct req *r, const struct qu_admin *a, int *rc)
 {
 	struct qu_input in = {.kind = QU_IN_ADMIN, .now_ms = r->now_ms};
@@ -270,14 +140,14 @@ static void sub_masters(struct req *r)
 	sn_resp_array(r->out, count);
 	for (uint32_t g = 0; g < qu_groups_max(core); g++)
 		if (qu_group_at(core, g) != NULL)
-			describe_node(r, g, qu_group_at(core, g)->primary);
+			sn_cmd_describe_node(r, g, qu_group_at(core, g)->primary);
 }
 
 static void sub_master(struct req *r)
 {
 	uint32_t g = group_or_reply(r, r->argv[2]);
 	if (g != QU_NONE)
-		describe_node(r, g, qu_group_at(r->d->core, g)->primary);
+		sn_cmd_describe_node(r, g, qu_group_at(r->d->core, g)->primary);
 }
 
 static void sub_replicas(struct req *r)
@@ -293,38 +163,7 @@ static void sub_replicas(struct req *r)
 	sn_resp_array(r->out, count);
 	for (uint32_t i = 0; i < g->replica_count; i++)
 		if (qu_node_at(r->d->core, g->replicas[i])->replica_announced)
-			describe_node(r, gi, g->replicas[i]);
-}
-
-/* One other watcher as a group sees it (sentinel-protocol.md §6.3, sentinel kind). */
-static void describe_peer(struct req *r, const struct qu_group *g, const struct qu_peer *p)
-{
-	const struct qu_watcher *w = qu_watcher_at(r->d->core, p->watcher);
-	uint32_t endpoint = qu_watcher_endpoint(r->d->core, p->watcher);
-	int64_t now = r->now_ms;
-	char flags[128];
-	snprintf(flags, sizeof(flags), "%ssentinel%s%s", w->probe.sdown ? "s_down," : "",
-		 w->cmd_up ? "" : ",disconnected", p->primary_down ? ",master_down" : "");
-	size_t pairs = 10 + (w->probe.sdown ? 1 : 0) + 1 + 3;
-	sn_resp_map(r->out, r->proto, pairs);
-	field_str(r->out, "name", w->runid);
-	field_str(r->out, "ip", w->addr.host);
-	field_ll(r->out, "port", w->addr.port);
-	field_str(r->out, "runid", w->runid);
-	field_str(r->out, "flags", flags);
-	field_ll(r->out, "link-pending-commands", sn_links_pending(&r->d->links, endpoint));
-	field_ll(r->out, "link-refcount", w->refs);
-	field_ll(r->out, "last-ping-sent", age(now, w->probe.ping_pending_since_ms));
-	field_ll(r->out, "last-ok-ping-reply", age(now, w->probe.ping_ok_at_ms));
-	field_ll(r->out, "last-ping-reply",
-		 age(now, w->probe.ping_reply_at_ms != 0 ? w->probe.ping_reply_at_ms
-							: w->probe.ping_ok_at_ms));
-	if (w->probe.sdown)
-		field_ll(r->out, "s-down-time", now - w->probe.sdown_since_ms);
-	field_ll(r->out, "down-after-milliseconds", g->conf.down_after_ms);
-	field_ll(r->out, "last-hello-message", age(now, p->hello_at_ms));
-	field_str(r->out, "voted-leader", p->leader[0] != '\0' ? p->leader : "?");
-	field_ll(r->out, "voted-leader-epoch", (long long)p->leader_epoch);
+			sn_cmd_describe_node(r, gi, g->replicas[i]);
 }
 
 static void sub_sentinels(struct req *r)
@@ -335,7 +174,7 @@ static void sub_sentinels(struct req *r)
 	const struct qu_group *g = qu_group_at(r->d->core, gi);
 	sn_resp_array(r->out, g->peer_count);
 	for (uint32_t i = 0; i < g->peer_count; i++)
-		describe_peer(r, g, &g->peers[i]);
+		sn_cmd_describe_peer(r, g, &g->peers[i]);
 }
 
 static void sub_get_master_addr(struct req *r)
@@ -372,18 +211,21 @@ static void sub_ckquorum(struct req *r)
 	if (!no_quorum && !no_majority) {
 		char msg[128];
 		snprintf(msg, sizeof(msg),
-			 "OK %u usable Sentinels. Quorum and failover authorization can be reached",
-			 usable);
+		         "OK %u usable Sentinels. Quorum and failover authorization can be reached",
+		         usable);
 		sn_resp_status(r->out, msg);
 		return;
 	}
 	char msg[256];
-	snprintf(msg, sizeof(msg), "NOQUORUM %u usable Sentinels. %s%s%s", usable,
-		 no_quorum ? "Not enough available Sentinels to reach the specified quorum for this master"
-			   : "",
-		 no_quorum && no_majority ? ". " : "",
-		 no_majority ? "Not enough available Sentinels to reach the majority and authorize a failover"
-			     : "");
+	snprintf(
+	    msg, sizeof(msg), "NOQUORUM %u usable Sentinels. %s%s%s", usable,
+	    no_quorum
+	        ? "Not enough available Sentinels to reach the specified quorum for this master"
+	        : "",
+	    no_quorum && no_majority ? ". " : "",
+	    no_majority
+	        ? "Not enough available Sentinels to reach the majority and authorize a failover"
+	        : "");
 	sn_resp_error(r->out, msg);
 }
 
@@ -489,8 +331,8 @@ static bool set_one(struct req *r, uint32_t g, int *j)
 	}
 	int s = qu_setting_from_name(opt);
 	if (s < 0 || *j + 1 >= r->argc) {
-		sn_resp_error_fmt(r->out, "ERR Unknown option or number of arguments for SENTINEL SET '%s'",
-				  opt);
+		sn_resp_error_fmt(
+		    r->out, "ERR Unknown option or number of arguments for SENTINEL SET '%s'", opt);
 		return false;
 	}
 	const char *val = r->argv[++*j];
@@ -499,14 +341,14 @@ static bool set_one(struct req *r, uint32_t g, int *j)
 		a.str = val;
 		if (strlen(val) >= QU_AUTH_MAX) {
 			sn_resp_error_fmt(r->out, "ERR Invalid argument '%s' for SENTINEL SET '%s'",
-					  "(too long)", opt);
+			                  "(too long)", opt);
 			return false;
 		}
 	} else {
 		long long v;
 		if (!parse_ll(val, &v) || v <= 0 || v > INT_MAX) {
 			sn_resp_error_fmt(r->out, "ERR Invalid argument '%s' for SENTINEL SET '%s'",
-					  val, opt);
+			                  val, opt);
 			return false;
 		}
 		a.num = v;
@@ -514,7 +356,8 @@ static bool set_one(struct req *r, uint32_t g, int *j)
 	int rc;
 	feed_admin(r, &a, &rc);
 	if (rc != QU_OK) {
-		sn_resp_error_fmt(r->out, "ERR Invalid argument '%s' for SENTINEL SET '%s'", val, opt);
+		sn_resp_error_fmt(r->out, "ERR Invalid argument '%s' for SENTINEL SET '%s'", val,
+		                  opt);
 		return false;
 	}
 	return true;
@@ -655,13 +498,13 @@ static void pending_one(void *ctx, const struct sn_script_view *v)
 	sn_resp_array(r->out, v->argc);
 	for (uint32_t i = 0; i < v->argc; i++)
 		sn_resp_bulk_str(r->out, v->argv[i]);
-	field_str(r->out, "flags", v->running ? "running" : "scheduled");
-	field_ll(r->out, "pid", v->pid);
+	sn_cmd_field_str(r->out, "flags", v->running ? "running" : "scheduled");
+	sn_cmd_field_ll(r->out, "pid", v->pid);
 	if (v->running)
-		field_ll(r->out, "run-time", v->run_time_ms);
+		sn_cmd_field_ll(r->out, "run-time", v->run_time_ms);
 	else
-		field_ll(r->out, "run-delay", v->run_delay_ms);
-	field_ll(r->out, "retry-num", v->retry_num);
+		sn_cmd_field_ll(r->out, "run-delay", v->run_delay_ms);
+	sn_cmd_field_ll(r->out, "retry-num", v->retry_num);
 }
 
 static void sub_pending_scripts(struct req *r)
@@ -685,9 +528,12 @@ static void config_get(struct req *r)
 	char port[16];
 	snprintf(port, sizeof(port), "%u", (unsigned)conf->announce_port);
 	const char *params[][2] = {
-		{"resolve-hostnames", "no"}, {"announce-hostnames", "no"},
-		{"announce-ip", conf->announce_ip}, {"announce-port", port},
-		{"sentinel-user", ""}, {"sentinel-pass", ""},
+	    {"resolve-hostnames", "no"},
+	    {"announce-hostnames", "no"},
+	    {"announce-ip", conf->announce_ip},
+	    {"announce-port", port},
+	    {"sentinel-user", ""},
+	    {"sentinel-pass", ""},
 	};
 	size_t n = sizeof(params) / sizeof(params[0]), matched = 0;
 	for (size_t i = 0; i < n; i++)
@@ -695,7 +541,7 @@ static void config_get(struct req *r)
 	sn_resp_map(r->out, r->proto, matched);
 	for (size_t i = 0; i < n; i++)
 		if (glob(r->argv[3], params[i][0], true))
-			field_str(r->out, params[i][0], params[i][1]);
+			sn_cmd_field_str(r->out, params[i][0], params[i][1]);
 }
 
 static void config_set(struct req *r)
@@ -704,21 +550,24 @@ static void config_set(struct req *r)
 	const char *param = r->argv[3], *val = r->argv[4];
 	if (strcasecmp(param, "announce-ip") == 0) {
 		if (!sn_state_is_announce_ip(val)) {
-			sn_resp_error_fmt(r->out, "ERR Invalid value '%s' to SENTINEL CONFIG SET '%s'",
-					  val, param);
+			sn_resp_error_fmt(r->out,
+			                  "ERR Invalid value '%s' to SENTINEL CONFIG SET '%s'", val,
+			                  param);
 			return;
 		}
 		snprintf(conf->announce_ip, sizeof(conf->announce_ip), "%s", val);
 	} else if (strcasecmp(param, "announce-port") == 0) {
 		long long v;
 		if (!parse_ll(val, &v) || v < 0 || v > 65535) {
-			sn_resp_error_fmt(r->out, "ERR Invalid value '%s' to SENTINEL CONFIG SET '%s'",
-					  val, param);
+			sn_resp_error_fmt(r->out,
+			                  "ERR Invalid value '%s' to SENTINEL CONFIG SET '%s'", val,
+			                  param);
 			return;
 		}
 		conf->announce_port = (uint16_t)v;
 	} else {
-		sn_resp_error_fmt(r->out, "ERR Invalid argument '%s' to SENTINEL CONFIG SET", param);
+		sn_resp_error_fmt(r->out, "ERR Invalid argument '%s' to SENTINEL CONFIG SET",
+		                  param);
 		return;
 	}
 	(void)sn_daemon_persist(r->d);
@@ -732,30 +581,31 @@ static void sub_config(struct req *r)
 	else if (r->argc == 5 && strcasecmp(r->argv[2], "set") == 0)
 		config_set(r);
 	else
-		sn_resp_error(r->out,
-			      "ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.");
+		sn_resp_error(
+		    r->out,
+		    "ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.");
 }
 
 static const struct sub subs[] = {
-	{"masters", 2, sub_masters},
-	{"master", 3, sub_master},
-	{"replicas", 3, sub_replicas},
-	{"slaves", 3, sub_replicas},
-	{"sentinels", 3, sub_sentinels},
-	{"get-master-addr-by-name", 3, sub_get_master_addr},
-	{"myid", 2, sub_myid},
-	{"ckquorum", 3, sub_ckquorum},
-	{"monitor", 6, sub_monitor},
-	{"remove", 3, sub_remove},
-	{"set", -5, sub_set},
-	{"reset", 3, sub_reset},
-	{"failover", 3, sub_failover},
-	{"flushconfig", 2, sub_flushconfig},
-	{"info-cache", -3, sub_info_cache},
-	{"is-master-down-by-addr", 6, sub_is_master_down},
-	{"pending-scripts", 2, sub_pending_scripts},
-	{"config", -3, sub_config},
-	{"help", 2, sub_help},
+    {"masters", 2, sub_masters},
+    {"master", 3, sub_master},
+    {"replicas", 3, sub_replicas},
+    {"slaves", 3, sub_replicas},
+    {"sentinels", 3, sub_sentinels},
+    {"get-master-addr-by-name", 3, sub_get_master_addr},
+    {"myid", 2, sub_myid},
+    {"ckquorum", 3, sub_ckquorum},
+    {"monitor", 6, sub_monitor},
+    {"remove", 3, sub_remove},
+    {"set", -5, sub_set},
+    {"reset", 3, sub_reset},
+    {"failover", 3, sub_failover},
+    {"flushconfig", 2, sub_flushconfig},
+    {"info-cache", -3, sub_info_cache},
+    {"is-master-down-by-addr", 6, sub_is_master_down},
+    {"pending-scripts", 2, sub_pending_scripts},
+    {"config", -3, sub_config},
+    {"help", 2, sub_help},
 };
 
 static bool arity_ok(int arity, int argc)
@@ -766,8 +616,13 @@ static bool arity_ok(int arity, int argc)
 void sn_cmd_sentinel(void *ctx, struct sn_client *c, int argc, char **argv, size_t *lens)
 {
 	(void)lens;
-	struct req r = {.d = ctx, .c = c, .out = sn_client_out(c), .proto = sn_client_proto(c),
-			.argc = argc, .argv = argv, .now_ms = sn_clock_now_ms()};
+	struct req r = {.d = ctx,
+	                .c = c,
+	                .out = sn_client_out(c),
+	                .proto = sn_client_proto(c),
+	                .argc = argc,
+	                .argv = argv,
+	                .now_ms = sn_clock_now_ms()};
 	if (argc < 2) {
 		sn_resp_error(r.out, "ERR wrong number of arguments for 'sentinel' command");
 		return;
@@ -776,8 +631,9 @@ void sn_cmd_sentinel(void *ctx, struct sn_client *c, int argc, char **argv, size
 		if (strcasecmp(argv[1], subs[i].name) != 0)
 			continue;
 		if (!arity_ok(subs[i].arity, argc)) {
-			sn_resp_error_fmt(r.out, "ERR wrong number of arguments for 'sentinel|%s' command",
-					  subs[i].name);
+			sn_resp_error_fmt(r.out,
+			                  "ERR wrong number of arguments for 'sentinel|%s' command",
+			                  subs[i].name);
 			return;
 		}
 		subs[i].fn(&r);
@@ -815,19 +671,20 @@ void sn_cmd_info_sentinel(void *ctx, struct sn_buf *out)
 	for (uint32_t g = 0; g < qu_groups_max(d->core); g++)
 		count += qu_group_at(d->core, g) != NULL;
 	sn_buf_printf(out,
-		      "# Sentinel\r\nsentinel_masters:%zu\r\nsentinel_tilt:0\r\n"
-		      "sentinel_tilt_since_seconds:-1\r\nsentinel_running_scripts:%u\r\n"
-		      "sentinel_scripts_queue_length:%u\r\nsentinel_simulate_failure_flags:0\r\n",
-		      count, sn_scripts_running(&d->scripts), sn_scripts_queue_len(&d->scripts));
+	              "# Sentinel\r\nsentinel_masters:%zu\r\nsentinel_tilt:0\r\n"
+	              "sentinel_tilt_since_seconds:-1\r\nsentinel_running_scripts:%u\r\n"
+	              "sentinel_scripts_queue_length:%u\r\nsentinel_simulate_failure_flags:0\r\n",
+	              count, sn_scripts_running(&d->scripts), sn_scripts_queue_len(&d->scripts));
 	size_t n = 0;
 	for (uint32_t gi = 0; gi < qu_groups_max(d->core); gi++) {
 		const struct qu_group *g = qu_group_at(d->core, gi);
 		if (g == NULL)
 			continue;
-		sn_buf_printf(out, "master%zu:name=%s,status=%s,address=%s:%u,slaves=%u,sentinels=%u\r\n",
-			      n++, g->conf.name, group_status(d->core, g), g->conf.addr.host,
-			      (unsigned)g->conf.addr.port, (unsigned)g->replica_count,
-			      (unsigned)g->peer_count + 1);
+		sn_buf_printf(
+		    out, "master%zu:name=%s,status=%s,address=%s:%u,slaves=%u,sentinels=%u\r\n",
+		    n++, g->conf.name, group_status(d->core, g), g->conf.addr.host,
+		    (unsigned)g->conf.addr.port, (unsigned)g->replica_count,
+		    (unsigned)g->peer_count + 1);
 	}
 }
 
@@ -835,13 +692,13 @@ void sn_cmd_info_vigil(void *ctx, struct sn_buf *out)
 {
 	struct sn_daemon *d = ctx;
 	sn_buf_printf(out,
-		      "# Vigil\r\nvigil_version:%s\r\nvigil_current_epoch:%llu\r\n"
-		      "vigil_hello_received:%llu\r\nvigil_hello_rejected:%llu\r\n"
-		      "vigil_vote_requests_rejected:%llu\r\nvigil_vote_replies_rejected:%llu\r\n"
-		      "vigil_state_write_failures:%llu\r\n",
-		      VIGIL_VERSION, (unsigned long long)qu_current_epoch(d->core),
-		      (unsigned long long)d->hello_received, (unsigned long long)d->hello_rejected,
-		      (unsigned long long)d->vote_request_rejected,
-		      (unsigned long long)d->vote_reply_rejected,
-		      (unsigned long long)d->persist_failures);
+	              "# Vigil\r\nvigil_version:%s\r\nvigil_current_epoch:%llu\r\n"
+	              "vigil_hello_received:%llu\r\nvigil_hello_rejected:%llu\r\n"
+	              "vigil_vote_requests_rejected:%llu\r\nvigil_vote_replies_rejected:%llu\r\n"
+	              "vigil_state_write_failures:%llu\r\n",
+	              VIGIL_VERSION, (unsigned long long)qu_current_epoch(d->core),
+	              (unsigned long long)d->hello_received, (unsigned long long)d->hello_rejected,
+	              (unsigned long long)d->vote_request_rejected,
+	              (unsigned long long)d->vote_reply_rejected,
+	              (unsigned long long)d->persist_failures);
 }

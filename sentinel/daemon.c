@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * The watcher's owner object: turns I/O into core inputs (sn_daemon_feed) and executes the core's
- * actions strictly in order. It decides nothing: every decision is the core's. It must never
- * call qu_step() re-entrantly; inputs that arrive while actions run are queued.
+ * The watcher's owner object: boot and teardown, and turning I/O into core inputs
+ * (sn_daemon_feed) whose actions run strictly in order (executed by daemon_io.c). It decides
+ * nothing: every decision is the core's. It must never call qu_step() re-entrantly; inputs that
+ * arrive while actions run are queued.
  */
 #include "daemon.h"
+#include "daemon_internal.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -24,150 +26,11 @@
 
 _Static_assert(SN_GROUPS_MAX <= SN_STATE_GROUPS_MAX, "state file must hold every group");
 
-static const enum sn_log_level level_of_event[] = {
-	[QU_LEVEL_D] = SN_LOG_DEBUG,
-	[QU_LEVEL_V] = SN_LOG_VERBOSE,
-	[QU_LEVEL_N] = SN_LOG_NOTICE,
-	[QU_LEVEL_W] = SN_LOG_WARNING,
-};
-
-/* ---- executing actions ------------------------------------------------------------------ */
-
-static int64_t reply_timeout_ms(const struct qu_group *g)
-{
-	/* Long enough for a slow INFO, short enough that a hung node is re-dialled well before
-	 * anyone would wait on it; SDOWN does not depend on it (the ping clock survives relinks). */
-	int64_t t = g->conf.down_after_ms;
-	if (t < 1000)
-		t = 1000;
-	if (t > 30000)
-		t = 30000;
-	return t;
-}
-
 #define SN_ASSERT_OK(rc)                                                                           \
 	do {                                                                                       \
 		if ((rc) != QU_OK)                                                                 \
 			qu_panic(__FILE__, __LINE__, #rc " != QU_OK");                             \
 	} while (0)
-
-static bool is_watcher(const struct sn_daemon *d, uint32_t endpoint)
-{
-	return endpoint >= qu_nodes_max(d->core);
-}
-
-/* Other watchers get a command link only, authenticated with our own requirepass as Sentinel
- * does when no sentinel-pass is set (all watchers of an ensemble share one password). */
-static void exec_watcher_add(struct sn_daemon *d, uint32_t endpoint)
-{
-	const struct qu_watcher *w = qu_watcher_at(d->core, endpoint - qu_nodes_max(d->core));
-	if (w == NULL)
-		return;
-	sn_links_close(&d->links, endpoint);
-	int rc = sn_links_open_cmd(&d->links, endpoint, &w->addr, "", d->conf.requirepass, 5000);
-	if (rc != 0)
-		sn_log(SN_LOG_WARNING, "event=link-open-failed watcher=%s addr=%s:%u err=%d",
-		       w->runid, w->addr.host, (unsigned)w->addr.port, rc);
-}
-
-static void exec_node_add(struct sn_daemon *d, const struct qu_action *a)
-{
-	if (is_watcher(d, a->node)) {
-		exec_watcher_add(d, a->node);
-		return;
-	}
-	const struct qu_node *n = qu_node_at(d->core, a->node);
-	const struct qu_group *g = qu_group_at(d->core, a->group);
-	if (n == NULL || g == NULL)
-		return;
-	sn_links_close(&d->links, a->node);
-	int rc = sn_links_open(&d->links, a->node, &n->addr, g->conf.auth_user, g->conf.auth_pass,
-			       reply_timeout_ms(g));
-	if (rc != 0)
-		sn_log(SN_LOG_WARNING, "event=link-open-failed group=%s node=%s:%u err=%d",
-		       g->conf.name, n->addr.host, (unsigned)n->addr.port, rc);
-}
-
-static void exec_node_del(struct sn_daemon *d, uint32_t node)
-{
-	sn_links_close(&d->links, node);
-	if (is_watcher(d, node))
-		return;
-	struct sn_node_cache *c = &d->cache[node];
-	free(c->info);
-	memset(c, 0, sizeof(*c));
-}
-
-/* The core rendered the hello's state fields; we add our address as seen on that link. */
-static void exec_hello(struct sn_daemon *d, const struct qu_action *a)
-{
-	char ip[QU_HOST_MAX];
-	if (d->live.announce_ip[0] != '\0')
-		snprintf(ip, sizeof(ip), "%s", d->live.announce_ip);
-	else
-		sn_links_local_ip(&d->links, a->node, ip, sizeof(ip));
-	if (ip[0] == '\0')
-		return; /* not connected: the core retries on a later tick */
-	unsigned port = d->live.announce_port != 0 ? d->live.announce_port : d->conf.port;
-	char payload[QU_TEXT_MAX + QU_HOST_MAX + 16];
-	int n = snprintf(payload, sizeof(payload), "%s,%u,%s", ip, port, a->text);
-	if (n < 0 || (size_t)n >= sizeof(payload))
-		return;
-	/* A failed send is retried: the core re-sends until a publish is acknowledged. The tag
-	 * tells which group's hello a watcher acknowledged. */
-	int rc = sn_links_publish(&d->links, a->node, QU_HELLO_CHANNEL, payload, a->group);
-	if (rc != 0)
-		sn_log(SN_LOG_DEBUG, "event=hello-not-sent node=%u rc=%d", a->node, rc);
-}
-
-/* The scripts of a group from the config file; NULL for others (SENTINEL MONITOR adds none). */
-static const struct sn_group_scripts *group_scripts(const struct sn_daemon *d, uint32_t group)
-{
-	const struct qu_group *g = qu_group_at(d->core, group);
-	return g != NULL ? sn_conf_group_scripts(&d->conf, g->conf.name) : NULL;
-}
-
-/*
- * client-reconfig-script on a switch: "leader" on the watcher that promoted the replica (the core
- * flags that event), "observer" on the others (§7). The from/to addresses are
- * fields 1..4 of the +switch-master payload "<name> <old-ip> <old-port> <new-ip> <new-port>".
- */
-static void run_reconfig_script(struct sn_daemon *d, const struct qu_action *a)
-{
-	const struct sn_group_scripts *sc = group_scripts(d, a->group);
-	const struct qu_group *g = qu_group_at(d->core, a->group);
-	if (sc == NULL || g == NULL || sc->client_reconfig[0] == '\0')
-		return;
-	struct qu_addr from, to;
-	unsigned from_port, to_port;
-	char name[QU_NAME_MAX];
-	memset(&from, 0, sizeof(from));
-	memset(&to, 0, sizeof(to));
-	if (sscanf(a->text, "%127s %255s %u %255s %u", name, from.host, &from_port, to.host,
-		   &to_port) != 5 || from_port > 65535 || to_port > 65535)
-		return;
-	from.port = (uint16_t)from_port;
-	to.port = (uint16_t)to_port;
-	enum sn_script_role role = a->flag ? SN_SCRIPT_LEADER : SN_SCRIPT_OBSERVER;
-	if (sn_scripts_reconfig(&d->scripts, sc->client_reconfig, g->conf.name, role, &from, &to) != 0)
-		sn_log(SN_LOG_WARNING, "event=script-not-queued path=%s", sc->client_reconfig);
-}
-
-static void exec_event(struct sn_daemon *d, const struct qu_action *a)
-{
-	enum qu_level level = qu_event_level(a->event);
-	const char *name = qu_event_name(a->event);
-	sn_log(level_of_event[level], "event=%s %s", name, a->text);
-	/* Debug-level events are logged, never published (sentinel-protocol.md §7). */
-	if (level != QU_LEVEL_D)
-		sn_server_publish(&d->server, name, a->text, strlen(a->text));
-	/* A warning about an instance runs its primary's notification-script (§7). */
-	const struct sn_group_scripts *sc = level == QU_LEVEL_W ? group_scripts(d, a->group) : NULL;
-	if (sc != NULL && sn_scripts_notify(&d->scripts, sc->notification, name, a->text) != 0)
-		sn_log(SN_LOG_WARNING, "event=script-not-queued path=%s", sc->notification);
-	if (a->event == QU_EV_SWITCH_MASTER)
-		run_reconfig_script(d, a);
-}
 
 /* -script-error / -script-timeout: Sentinel gives them no instance, so no script runs. */
 static void scripts_on_event(void *ctx, const char *event, const char *payload)
@@ -175,113 +38,6 @@ static void scripts_on_event(void *ctx, const char *event, const char *payload)
 	struct sn_daemon *d = ctx;
 	sn_log(SN_LOG_WARNING, "event=%s %s", event, payload);
 	sn_server_publish(&d->server, event, payload, strlen(payload));
-}
-
-static void exec_ask(struct sn_daemon *d, const struct qu_action *a)
-{
-	const struct qu_group *g = qu_group_at(d->core, a->group);
-	if (g == NULL)
-		return;
-	char port[8], epoch[24];
-	snprintf(port, sizeof(port), "%u", (unsigned)g->conf.addr.port);
-	snprintf(epoch, sizeof(epoch), "%llu", (unsigned long long)a->epoch);
-	const char *argv[6] = {"SENTINEL", "is-master-down-by-addr", g->conf.addr.host, port, epoch,
-			       a->runid};
-	if (sn_links_command(&d->links, a->node, a->group, 6, argv) != 0)
-		sn_log(SN_LOG_DEBUG, "event=ask-not-sent endpoint=%u", a->node);
-}
-
-/* The promotion / repoint transaction, replies ignored (success is judged from INFO), exactly
- * as Sentinel sends it (sentinel-protocol.md §5.4): MULTI, SLAVEOF, CONFIG REWRITE (failing
- * harmlessly inside EXEC on nodes without a config file), CLIENT KILL TYPE normal and pubsub
- * (clients reconnect and re-resolve the primary), EXEC. */
-static void exec_transaction(struct sn_daemon *d, const struct qu_action *a, bool promote)
-{
-	char port[8];
-	snprintf(port, sizeof(port), "%u", (unsigned)a->addr.port);
-	const char *multi[] = {"MULTI"};
-	const char *noone[] = {"SLAVEOF", "NO", "ONE"};
-	const char *repoint[] = {"SLAVEOF", a->addr.host, port};
-	const char *rewrite[] = {"CONFIG", "REWRITE"};
-	const char *kill_normal[] = {"CLIENT", "KILL", "TYPE", "normal"};
-	const char *kill_pubsub[] = {"CLIENT", "KILL", "TYPE", "pubsub"};
-	const char *exec[] = {"EXEC"};
-	const struct {
-		int argc;
-		const char **argv;
-	} steps[] = {
-		{1, multi}, {3, promote ? noone : repoint}, {2, rewrite}, {4, kill_normal},
-		{4, kill_pubsub}, {1, exec},
-	};
-	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		int rc = sn_links_command(&d->links, a->node, SN_TAG_IGNORE, steps[i].argc,
-					  steps[i].argv);
-		if (rc != 0) {
-			/* A half-sent MULTI is discarded by the node when the link drops; the core
-			 * retries or times out from what INFO says. */
-			sn_log(SN_LOG_NOTICE, "event=transaction-not-sent node=%u step=%zu rc=%d",
-			       a->node, i, rc);
-			return;
-		}
-	}
-}
-
-static void exec_vote_reply(struct sn_daemon *d, const struct qu_action *a)
-{
-	d->vote_answer.valid = true;
-	d->vote_answer.down = a->flag;
-	snprintf(d->vote_answer.leader, sizeof(d->vote_answer.leader), "%s", a->runid);
-	d->vote_answer.leader_epoch = a->epoch;
-}
-
-static void exec_action(struct sn_daemon *d, const struct qu_action *a)
-{
-	switch (a->kind) {
-	case QU_ACT_NODE_ADD:
-		exec_node_add(d, a);
-		break;
-	case QU_ACT_NODE_DEL:
-		exec_node_del(d, a->node);
-		break;
-	case QU_ACT_RELINK:
-		sn_links_drop(&d->links, a->node, a->link);
-		break;
-	case QU_ACT_SEND_PING:
-		/* Not connected or too many pending: the ping clock keeps running, SDOWN follows. */
-		if (sn_links_ping(&d->links, a->node) != 0)
-			sn_log(SN_LOG_DEBUG, "event=ping-not-sent node=%u", a->node);
-		break;
-	case QU_ACT_SEND_INFO:
-		if (sn_links_info(&d->links, a->node) != 0)
-			sn_log(SN_LOG_DEBUG, "event=info-not-sent node=%u", a->node);
-		break;
-	case QU_ACT_SEND_HELLO:
-		exec_hello(d, a);
-		break;
-	case QU_ACT_EVENT:
-		exec_event(d, a);
-		break;
-	case QU_ACT_PERSIST:
-		break; /* executed by feed_one(), in order */
-	case QU_ACT_SEND_ASK:
-		exec_ask(d, a);
-		break;
-	case QU_ACT_VOTE_REPLY:
-		exec_vote_reply(d, a);
-		break;
-	case QU_ACT_PROMOTE:
-		exec_transaction(d, a, true);
-		break;
-	case QU_ACT_REPOINT:
-		exec_transaction(d, a, false);
-		break;
-	case QU_ACT_ELECTED: {
-		const struct qu_group *g = qu_group_at(d->core, a->group);
-		sn_log(SN_LOG_NOTICE, "event=elected group=%s epoch=%llu", g ? g->conf.name : "?",
-		       (unsigned long long)a->epoch);
-		break;
-	}
-	}
 }
 
 /* ---- feeding inputs ------------------------------------------------------------------- */
@@ -328,7 +84,7 @@ static int feed_one(struct sn_daemon *d, const struct qu_input *in)
 		if (failed)
 			continue; /* drained, never executed */
 		if (a->kind != QU_ACT_PERSIST) {
-			exec_action(d, a);
+			sn_daemon_exec(d, a);
 			continue;
 		}
 		if (d->booting)
@@ -341,7 +97,7 @@ static int feed_one(struct sn_daemon *d, const struct qu_input *in)
 		int pf_rc = qu_step(d->core, &pf);
 		SN_ASSERT_OK(pf_rc);
 		for (const struct qu_action *a; (a = qu_action_next(d->core)) != NULL;)
-			exec_action(d, a);
+			sn_daemon_exec(d, a);
 	}
 	return rc;
 }
@@ -477,7 +233,7 @@ static void feed_hello(struct sn_daemon *d, const char *payload, size_t len, int
 }
 
 static void link_on_message(void *ctx, uint32_t node, const char *channel, const char *payload,
-			    size_t len)
+                            size_t len)
 {
 	struct sn_daemon *d = ctx;
 	int64_t now = sn_clock_now_ms();
@@ -503,7 +259,8 @@ static void link_on_reply(void *ctx, uint32_t node, uint32_t tag, const struct r
 	if (tag == SN_TAG_IGNORE)
 		return;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
-	    r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING ||
+	    r->element[0]->type != REDIS_REPLY_INTEGER ||
+	    r->element[1]->type != REDIS_REPLY_STRING ||
 	    r->element[2]->type != REDIS_REPLY_INTEGER || r->element[2]->integer < 0 ||
 	    (r->element[1]->len != QU_RUNID_LEN && strcmp(r->element[1]->str, "*") != 0)) {
 		d->vote_reply_rejected++;
@@ -614,8 +371,8 @@ static int load_state(struct sn_daemon *d, struct sn_state *st, struct sn_err *e
 	return rc;
 }
 
-static int init_core(struct sn_daemon *d, const struct sn_state *st,
-		     const struct sn_effective *eff, struct sn_err *err)
+static int init_core(struct sn_daemon *d, const struct sn_state *st, const struct sn_effective *eff,
+                     struct sn_err *err)
 {
 	struct qu_params p;
 	memset(&p, 0, sizeof(p));
@@ -682,7 +439,8 @@ static int restore_groups(struct sn_daemon *d, const struct sn_effective *eff, s
 			}
 		}
 		for (size_t r = 0; r < e->replica_count; r++) {
-			struct qu_admin kr = {.op = QU_ADMIN_KNOWN_REPLICA, .group = g, .quiet = true};
+			struct qu_admin kr = {
+			    .op = QU_ADMIN_KNOWN_REPLICA, .group = g, .quiet = true};
 			kr.addr = e->replicas[r];
 			if (admin(d, &kr) == QU_EFULL)
 				break;
@@ -701,12 +459,12 @@ static int restore_groups(struct sn_daemon *d, const struct sn_effective *eff, s
 static int start_io(struct sn_daemon *d, struct sn_err *err)
 {
 	static const struct sn_link_hooks link_hooks_proto = {
-		.on_state = link_on_state,
-		.on_ping = link_on_ping,
-		.on_info = link_on_info,
-		.on_message = link_on_message,
-		.on_publish = link_on_publish,
-		.on_reply = link_on_reply,
+	    .on_state = link_on_state,
+	    .on_ping = link_on_ping,
+	    .on_info = link_on_info,
+	    .on_message = link_on_message,
+	    .on_publish = link_on_publish,
+	    .on_reply = link_on_reply,
 	};
 	struct sn_link_hooks lh = link_hooks_proto;
 	lh.ctx = d;
@@ -717,22 +475,22 @@ static int start_io(struct sn_daemon *d, struct sn_err *err)
 		return rc;
 	}
 	struct sn_server_conf sc = {
-		.binds = (const char (*)[QU_HOST_MAX])d->conf.binds,
-		.bind_count = d->conf.bind_count,
-		.port = d->conf.port,
-		.requirepass = d->conf.requirepass,
-		.maxclients = d->conf.maxclients,
-		.config_path = d->conf_path,
-		.myid = qu_myid(d->core),
+	    .binds = (const char(*)[QU_HOST_MAX])d->conf.binds,
+	    .bind_count = d->conf.bind_count,
+	    .port = d->conf.port,
+	    .requirepass = d->conf.requirepass,
+	    .maxclients = d->conf.maxclients,
+	    .config_path = d->conf_path,
+	    .myid = qu_myid(d->core),
 	};
 	struct sn_server_hooks sh = {
-		.ctx = d,
-		.sentinel = sn_cmd_sentinel,
-		.role = sn_cmd_role,
-		.info_sentinel = sn_cmd_info_sentinel,
-		.info_vigil = sn_cmd_info_vigil,
-		.hello = server_on_hello,
-		.shutdown = server_on_shutdown,
+	    .ctx = d,
+	    .sentinel = sn_cmd_sentinel,
+	    .role = sn_cmd_role,
+	    .info_sentinel = sn_cmd_info_sentinel,
+	    .info_vigil = sn_cmd_info_vigil,
+	    .hello = server_on_hello,
+	    .shutdown = server_on_shutdown,
 	};
 	return sn_server_start(&d->server, d->loop, &sc, &sh, err);
 }
@@ -751,7 +509,7 @@ static void start_timers(struct sn_daemon *d)
 }
 
 int sn_daemon_init(struct sn_daemon *d, struct ev_loop *loop, const char *conf_path,
-		   struct sn_conf *conf, struct sn_err *err)
+                   struct sn_conf *conf, struct sn_err *err)
 {
 	memset(d, 0, sizeof(*d));
 	d->loop = loop;
@@ -791,7 +549,8 @@ int sn_daemon_init(struct sn_daemon *d, struct ev_loop *loop, const char *conf_p
 	size_t groups = eff.group_count;
 	if (rc == 0 && eff.ignored_count > 0)
 		sn_log(SN_LOG_WARNING,
-		       "event=state-records-ignored count=%zu reason=\"primaries no longer configured\"",
+		       "event=state-records-ignored count=%zu reason=\"primaries no longer "
+		       "configured\"",
 		       eff.ignored_count);
 	sn_effective_free(&eff);
 	sn_state_free(&st);

@@ -38,37 +38,37 @@ struct sn_node_cache {
 struct sn_daemon {
 	struct ev_loop *loop;
 	char conf_path[4096];
-	struct sn_conf conf;           /* as loaded from the config file (never changed) */
-	struct sn_conf live;           /* globals in force: conf + state file + CONFIG SET (no groups) */
+	struct sn_conf conf; /* as loaded from the config file (never changed) */
+	struct sn_conf live; /* globals in force: conf + state file + CONFIG SET (no groups) */
 	void *core_mem;
 	struct qu_core *core;
 	struct sn_links links;
 	struct sn_server server;
-	struct sn_scripts scripts;     /* notification-script / client-reconfig-script runs */
-	struct sn_node_cache *cache;   /* qu_nodes_max() entries */
+	struct sn_scripts scripts;   /* notification-script / client-reconfig-script runs */
+	struct sn_node_cache *cache; /* qu_nodes_max() entries */
 	ev_timer tick;
-	ev_timer wake;                 /* one-shot: the core's next deadline, if before the tick */
+	ev_timer wake; /* one-shot: the core's next deadline, if before the tick */
 	ev_signal sig_term;
 	ev_signal sig_int;
 	ev_signal sig_hup;
 	int64_t started_ms;
 	uint64_t seed;
-	bool booting;                  /* defer state writes until boot is complete */
-	bool feeding;                  /* inside sn_daemon_feed: inputs are queued */
+	bool booting; /* defer state writes until boot is complete */
+	bool feeding; /* inside sn_daemon_feed: inputs are queued */
 	bool persist_wanted;
-	int persist_rc;                /* result of the last state write (0 or -errno) */
+	int persist_rc; /* result of the last state write (0 or -errno) */
 	uint32_t defer_head;
 	uint32_t defer_len;
 	struct qu_input defer[SN_DEFER_MAX];
 	struct qu_info *defer_info[SN_DEFER_MAX];
 	struct qu_hello *defer_hello[SN_DEFER_MAX];
-	uint64_t hello_received;       /* gossip counters */
-	uint64_t hello_rejected;       /* malformed, or naming a primary we do not monitor */
-	uint64_t vote_reply_rejected;  /* malformed IS-MASTER-DOWN-BY-ADDR replies from peers */
-	uint64_t vote_request_rejected;/* malformed IS-MASTER-DOWN-BY-ADDR requests */
-	uint64_t persist_failures;     /* state file writes that failed */
+	uint64_t hello_received;        /* gossip counters */
+	uint64_t hello_rejected;        /* malformed, or naming a primary we do not monitor */
+	uint64_t vote_reply_rejected;   /* malformed IS-MASTER-DOWN-BY-ADDR replies from peers */
+	uint64_t vote_request_rejected; /* malformed IS-MASTER-DOWN-BY-ADDR requests */
+	uint64_t persist_failures;      /* state file writes that failed */
 	struct {
-		bool valid;                /* set by the VOTE_REPLY action of the last request */
+		bool valid; /* set by the VOTE_REPLY action of the last request */
 		bool down;
 		char leader[QU_RUNID_LEN + 1];
 		uint64_t leader_epoch;
@@ -81,7 +81,7 @@ struct sn_daemon {
  * negative value; sn_daemon_free() is then still safe. Takes ownership of *conf.
  */
 int sn_daemon_init(struct sn_daemon *d, struct ev_loop *loop, const char *conf_path,
-		   struct sn_conf *conf, struct sn_err *err) __attribute__((warn_unused_result));
+                   struct sn_conf *conf, struct sn_err *err) __attribute__((warn_unused_result));
 
 /* Flush state and release everything. */
 void sn_daemon_free(struct sn_daemon *d);
