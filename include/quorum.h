@@ -201,6 +201,8 @@ uint32_t qu_group_find(const struct qu_core *core, const char *name);
 /* Node of group by address (primary or replica), or QU_NONE. */
 uint32_t qu_node_find(const struct qu_core *core, uint32_t group, const struct qu_addr *addr);
 const char *qu_myid(const struct qu_core *core);
+/* Whether the core is in TILT (monitoring only, no decisions); *since_ms gets when it began. */
+bool qu_in_tilt(const struct qu_core *core, int64_t *since_ms);
 uint64_t qu_current_epoch(const struct qu_core *core);
 
 /* Event table lookups. */

@@ -31,6 +31,8 @@
 #define QU_ASK_PERIOD_MS 1000
 #define QU_ELECTION_TIMEOUT_MS 10000
 #define QU_SLAVE_RECONF_TIMEOUT_MS 10000
+#define QU_TILT_TRIGGER_MS 2000     /* a gap between ticks this long means the process stalled */
+#define QU_TILT_PERIOD_MS 30000     /* no anomaly for this long ends TILT */
 #define QU_EPOCH_MAX INT64_MAX /* epochs travel as signed 64-bit decimals on the wire */
 
 struct qu_addr {
@@ -170,6 +172,7 @@ enum qu_input_kind {
 	QU_IN_VOTE_REQUEST,    /* SENTINEL IS-MASTER-DOWN-BY-ADDR from a client or peer */
 	QU_IN_VOTE_REPLY,      /* a peer's reply to our IS-MASTER-DOWN-BY-ADDR */
 	QU_IN_PERSIST_FAILED,  /* the last PERSIST could not be written: withdraw what it covered */
+	QU_IN_STALL,           /* the shell saw the loop stall or the wall clock jump: enter TILT */
 };
 
 enum qu_admin_op {

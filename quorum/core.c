@@ -188,6 +188,9 @@ int qu_step(struct qu_core *core, const struct qu_input *in)
 	case QU_IN_PERSIST_FAILED:
 		qu_vote_persist_failed(core);
 		return QU_OK;
+	case QU_IN_STALL:
+		qu_detect_stall(core);
+		return QU_OK;
 	}
 	return QU_EINVAL;
 }
@@ -307,6 +310,13 @@ uint32_t qu_node_find(const struct qu_core *core, uint32_t group, const struct q
 const char *qu_myid(const struct qu_core *core)
 {
 	return core->myid;
+}
+
+bool qu_in_tilt(const struct qu_core *core, int64_t *since_ms)
+{
+	if (since_ms != NULL)
+		*since_ms = core->tilt ? core->tilt_since_ms : 0;
+	return core->tilt;
 }
 
 uint64_t qu_current_epoch(const struct qu_core *core)

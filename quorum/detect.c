@@ -170,14 +170,43 @@ static void check_sdown(struct qu_core *core, uint32_t node)
 	}
 }
 
+/*
+ * §9.1 TILT: after a stall every clock-based judgement is suspect (replies may be sitting unread),
+ * so the core keeps monitoring but decides nothing until QU_TILT_PERIOD_MS pass without another
+ * stall. Entering again while in TILT restarts the clock.
+ */
+void qu_detect_stall(struct qu_core *core)
+{
+	core->tilt_last_stall_ms = core->now_ms;
+	if (core->tilt)
+		return;
+	core->tilt = true;
+	core->tilt_since_ms = core->now_ms;
+	struct qu_action *a = qu_core_emit(core, QU_ACT_EVENT, QU_NONE, QU_NONE);
+	a->event = QU_EV_TILT;
+	snprintf(a->text, sizeof(a->text), "#tilt mode entered");
+}
+
+static void check_tilt_end(struct qu_core *core)
+{
+	if (!core->tilt || core->now_ms - core->tilt_last_stall_ms < QU_TILT_PERIOD_MS)
+		return;
+	core->tilt = false;
+	struct qu_action *a = qu_core_emit(core, QU_ACT_EVENT, QU_NONE, QU_NONE);
+	a->event = QU_EV_TILT_CLEARED;
+	snprintf(a->text, sizeof(a->text), "#tilt mode exited");
+}
+
 void qu_detect_tick(struct qu_core *core)
 {
+	check_tilt_end(core);
 	for (uint32_t i = 0; i < core->limits.nodes_max; i++) {
 		if (!core->nodes[i].used)
 			continue;
 		check_links(core, i);
 		send_probes(core, i);
-		check_sdown(core, i);
+		if (!core->tilt) /* flags freeze in TILT */
+			check_sdown(core, i);
 	}
 	qu_peers_tick(core);
 }

@@ -234,6 +234,8 @@ static void reconf_progress(struct qu_core *core, uint32_t node)
 
 void qu_failover_on_info(struct qu_core *core, uint32_t node, const struct qu_info *info)
 {
+	if (core->tilt)
+		return; /* nothing acts in TILT (§9.1) */
 	struct qu_node *n = &core->nodes[node];
 	uint32_t group = n->group;
 	struct qu_group *g = &core->groups[group];

@@ -40,6 +40,9 @@ struct qu_core {
 	struct qu_watcher *watchers;    /* limits.watchers_max */
 	bool dirty;                     /* a PERSIST failed: persist again before revealing */
 	bool persist_queued;            /* a PERSIST in the outbox not yet followed by a reveal */
+	bool tilt;                      /* sentinel-protocol.md §9.1: observe, do not act */
+	int64_t tilt_since_ms;
+	int64_t tilt_last_stall_ms;
 	struct qu_action *outbox;
 	uint32_t outbox_max;
 	uint32_t outbox_len;
@@ -67,6 +70,7 @@ void qu_detect_tick(struct qu_core *core);
 void qu_detect_on_link(struct qu_core *core, uint32_t node, enum qu_link_kind which, bool up);
 void qu_detect_on_ping(struct qu_core *core, uint32_t node, bool valid);
 void qu_detect_node_reset(struct qu_node *n, int64_t now_ms);
+void qu_detect_stall(struct qu_core *core);
 
 /* detect.c: probe helpers shared by nodes and watchers */
 void qu_probe_reset(struct qu_probe *p, int64_t now_ms);

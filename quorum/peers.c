@@ -393,8 +393,10 @@ void qu_peers_tick(struct qu_core *core)
 		if (!core->groups[g].used)
 			continue;
 		hello_to_peers(core, g);
-		qu_peers_check_odown(core, g);
-		qu_vote_tick_group(core, g);
-		qu_peers_ask(core, g);
+		if (!core->tilt) { /* TILT: no ODOWN, no failover, no vote requests (§9.1) */
+			qu_peers_check_odown(core, g);
+			qu_vote_tick_group(core, g);
+			qu_peers_ask(core, g);
+		}
 	}
 }

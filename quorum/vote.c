@@ -97,7 +97,9 @@ bool qu_vote_request_ok(const struct qu_vote_request *req)
 void qu_vote_on_request(struct qu_core *core, const struct qu_vote_request *req)
 {
 	uint32_t group = group_by_addr(core, &req->primary);
-	bool down = group != QU_NONE && core->nodes[core->groups[group].primary].probe.sdown;
+	/* In TILT the answer is always "not down"; votes are still granted (§4.3, §9.1). */
+	bool down = group != QU_NONE && !core->tilt &&
+		    core->nodes[core->groups[group].primary].probe.sdown;
 	bool wants_vote = group != QU_NONE && strcmp(req->runid, "*") != 0;
 	if (wants_vote) {
 		struct qu_group *g = &core->groups[group];
@@ -142,8 +144,10 @@ int qu_vote_on_reply(struct qu_core *core, uint32_t watcher, const struct qu_vot
 		p->leader_epoch = rep->leader_epoch;
 	}
 	/* Decide now, not on the next tick: a reply can complete ODOWN or an election. */
-	qu_peers_check_odown(core, rep->group);
-	qu_vote_tick_group(core, rep->group);
+	if (!core->tilt) {
+		qu_peers_check_odown(core, rep->group);
+		qu_vote_tick_group(core, rep->group);
+	}
 	return QU_OK;
 }
 

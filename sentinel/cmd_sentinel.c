@@ -670,11 +670,15 @@ void sn_cmd_info_sentinel(void *ctx, struct sn_buf *out)
 	size_t count = 0;
 	for (uint32_t g = 0; g < qu_groups_max(d->core); g++)
 		count += qu_group_at(d->core, g) != NULL;
+	int64_t tilt_since_ms = 0;
+	bool tilt = qu_in_tilt(d->core, &tilt_since_ms);
+	long long tilt_s = tilt ? (long long)((sn_clock_now_ms() - tilt_since_ms) / 1000) : -1;
 	sn_buf_printf(out,
-	              "# Sentinel\r\nsentinel_masters:%zu\r\nsentinel_tilt:0\r\n"
-	              "sentinel_tilt_since_seconds:-1\r\nsentinel_running_scripts:%u\r\n"
+	              "# Sentinel\r\nsentinel_masters:%zu\r\nsentinel_tilt:%d\r\n"
+	              "sentinel_tilt_since_seconds:%lld\r\nsentinel_running_scripts:%u\r\n"
 	              "sentinel_scripts_queue_length:%u\r\nsentinel_simulate_failure_flags:0\r\n",
-	              count, sn_scripts_running(&d->scripts), sn_scripts_queue_len(&d->scripts));
+	              count, tilt ? 1 : 0, tilt_s, sn_scripts_running(&d->scripts),
+	              sn_scripts_queue_len(&d->scripts));
 	size_t n = 0;
 	for (uint32_t gi = 0; gi < qu_groups_max(d->core); gi++) {
 		const struct qu_group *g = qu_group_at(d->core, gi);

@@ -296,7 +296,23 @@ static void tick_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct sn_daemon *d = (struct sn_daemon *)((char *)w - offsetof(struct sn_daemon, tick));
-	struct qu_input in = {.kind = QU_IN_TICK, .now_ms = sn_clock_now_ms()};
+	int64_t now = sn_clock_now_ms(), wall = sn_clock_wall_ms();
+	/* TILT (sentinel-protocol.md §9.1): the loop stalled (the process was stopped or starved)
+	 * or the wall clock jumped against the monotonic one (a VM pause, a clock step). */
+	if (d->last_tick_ms != 0) {
+		int64_t gap = now - d->last_tick_ms;
+		int64_t drift = (wall - d->last_tick_wall_ms) - gap;
+		if (gap > QU_TILT_TRIGGER_MS || drift > QU_TILT_TRIGGER_MS ||
+		    drift < -QU_TILT_TRIGGER_MS) {
+			sn_log(SN_LOG_WARNING, "event=stall gap_ms=%lld drift_ms=%lld", (long long)gap,
+			       (long long)drift);
+			struct qu_input st = {.kind = QU_IN_STALL, .now_ms = now};
+			(void)sn_daemon_feed(d, &st);
+		}
+	}
+	d->last_tick_ms = now;
+	d->last_tick_wall_ms = wall;
+	struct qu_input in = {.kind = QU_IN_TICK, .now_ms = now};
 	(void)sn_daemon_feed(d, &in);
 }
 

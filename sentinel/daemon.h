@@ -52,6 +52,8 @@ struct sn_daemon {
 	ev_signal sig_int;
 	ev_signal sig_hup;
 	int64_t started_ms;
+	int64_t last_tick_ms;          /* monotonic time of the last periodic tick (stall check) */
+	int64_t last_tick_wall_ms;     /* wall time of it (clock jump check) */
 	uint64_t seed;
 	bool booting; /* defer state writes until boot is complete */
 	bool feeding; /* inside sn_daemon_feed: inputs are queued */

@@ -180,6 +180,36 @@ static void test_lone_watcher_declares_a_replica_claiming_primary_down_at_down_a
 	CU_ASSERT_TRUE(qu_node_at(fx.core, p)->probe.sdown);
 }
 
+/* §9.1: a stall enters TILT; flags freeze, nothing acts, is-master-down says 0, and 30 s without
+ * another stall end it. */
+static void test_stall_enters_tilt_and_freezes_decisions(void)
+{
+	uint32_t g = fx_given_default_core();
+	uint32_t p = qu_group_at(fx.core, g)->primary;
+	struct qu_input stall = {.kind = QU_IN_STALL};
+	CU_ASSERT_EQUAL(fx_step(&stall), QU_OK);
+	const struct qu_action *ev = fx_find_event(QU_EV_TILT);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+	CU_ASSERT_STRING_EQUAL(ev->text, "#tilt mode entered");
+	CU_ASSERT_TRUE(qu_in_tilt(fx.core, NULL));
+	fx.now_ms += 20000; /* far past down-after: the primary never answered */
+	fx_tick();
+	CU_ASSERT_FALSE(qu_node_at(fx.core, p)->probe.sdown); /* flags freeze */
+	struct qu_input stall2 = {.kind = QU_IN_STALL};
+	CU_ASSERT_EQUAL(fx_step(&stall2), QU_OK); /* restarts the TILT clock */
+	CU_ASSERT_PTR_NULL(fx_find_event(QU_EV_TILT));
+	fx.now_ms += QU_TILT_PERIOD_MS - 1;
+	fx_tick();
+	CU_ASSERT_TRUE(qu_in_tilt(fx.core, NULL));
+	fx.now_ms += 1;
+	fx_tick();
+	ev = fx_find_event(QU_EV_TILT_CLEARED);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+	CU_ASSERT_STRING_EQUAL(ev->text, "#tilt mode exited");
+	CU_ASSERT_FALSE(qu_in_tilt(fx.core, NULL));
+	CU_ASSERT_TRUE(qu_node_at(fx.core, p)->probe.sdown); /* judged again once TILT ends */
+}
+
 static void test_silent_pubsub_link_is_closed_after_grace(void)
 {
 	uint32_t g = fx_given_default_core();
@@ -306,6 +336,7 @@ CU_TestInfo detect_tests[] = {
 	 test_primary_reporting_replica_role_goes_sdown_later},
 	{"lone watcher: replica claim is down at down-after",
 	 test_lone_watcher_declares_a_replica_claiming_primary_down_at_down_after},
+	{"stall enters tilt and freezes decisions", test_stall_enters_tilt_and_freezes_decisions},
 	{"silent pubsub link is closed after grace", test_silent_pubsub_link_is_closed_after_grace},
 	{"set auth-pass hides secret and relinks", test_set_auth_pass_hides_secret_and_relinks},
 	{"remove forgets every node", test_remove_forgets_every_node},
