@@ -18,7 +18,11 @@ void qu_probe_reset(struct qu_probe *p, int64_t now_ms)
 bool qu_probe_ping_due(struct qu_probe *p, int64_t now_ms, int64_t down_after_ms)
 {
 	int64_t period = down_after_ms < QU_PING_PERIOD_MS ? down_after_ms : QU_PING_PERIOD_MS;
-	if (now_ms - p->ping_reply_at_ms <= period || now_ms - p->ping_sent_at_ms <= period / 2)
+	/* The first PING on a fresh link goes at once (Sentinel's connect handshake): the clock of
+	 * an unanswered PING may be running since the old link was lost. */
+	bool first_on_link = p->ping_sent_at_ms == 0;
+	if (!first_on_link &&
+	    (now_ms - p->ping_reply_at_ms <= period || now_ms - p->ping_sent_at_ms <= period / 2))
 		return false;
 	p->ping_sent_at_ms = now_ms;
 	if (p->ping_pending_since_ms == 0)

@@ -267,6 +267,7 @@ void qu_peers_on_link(struct qu_core *core, uint32_t w, bool up)
 	struct qu_watcher *x = &core->watchers[w];
 	if (x->cmd_up && !up)
 		qu_probe_on_loss(&x->probe, core->now_ms);
+	x->probe.ping_sent_at_ms = 0; /* a fresh link is PINGed at once */
 	x->cmd_up = up;
 	x->cmd_since_ms = core->now_ms;
 }

@@ -162,6 +162,13 @@ static bool switch_in_place(struct qu_core *core, uint32_t group, const struct q
 		 (unsigned)g->conf.addr.port, addr->host, (unsigned)addr->port);
 	core->nodes[fresh].kind = QU_ROLE_PRIMARY;
 	core->nodes[old].kind = QU_ROLE_REPLICA;
+	/* Like Sentinel's fresh instances after a switch: the role each is expected to report,
+	 * from now. Stale reports would make the new primary "a primary claiming to be a
+	 * replica" for as long as it had been a replica. INFO (asked at once) gives the truth. */
+	core->nodes[fresh].role_reported = QU_ROLE_PRIMARY;
+	core->nodes[fresh].role_reported_at_ms = core->now_ms;
+	core->nodes[old].role_reported = QU_ROLE_REPLICA;
+	core->nodes[old].role_reported_at_ms = core->now_ms;
 	g->replicas[slot] = old;
 	g->primary = fresh;
 	g->conf.addr = *addr;

@@ -276,7 +276,7 @@ EOF
 mkfifo "$tmp/events"
 (exec <"$tmp/events" && show_events) &
 track event-printer "$!"
-redis-cli --csv -h "$host" -p "$vigil_port" SUBSCRIBE +sdown +odown +elected-leader \
+redis-cli --csv -h "$host" -p "$vigil_port" SUBSCRIBE +sdown -sdown +odown -odown +elected-leader \
 	+promoted-slave +switch-master +convert-to-slave >"$tmp/events" 2>>"$tmp/subscriber.log" &
 track subscriber "$!"
 watch_addresses &
@@ -286,7 +286,7 @@ echo "demo: running; press Ctrl-C to stop everything."
 while true; do
 	for i in "${!pids[@]}"; do
 		if [ "${gone[$i]}" -eq 0 ] && ! kill -0 "${pids[$i]}" 2>/dev/null; then
-			gone[$i]=1
+			gone[i]=1
 			echo "$(now)  demo: ${names[$i]} (pid ${pids[$i]}) is gone"
 		fi
 	done

@@ -295,10 +295,16 @@ static void context_free(redisAsyncContext *ac)
  * sooner than a second after the previous attempt. */
 static void conn_schedule(struct sn_link_conn *c, int64_t now_ms)
 {
-	uint32_t shift = c->failures < 8 ? c->failures : 8;
-	int64_t backoff_ms = (int64_t)RETRY_MIN_MS << shift;
-	if (backoff_ms > RETRY_MAX_MS)
-		backoff_ms = RETRY_MAX_MS;
+	/* A link that was up and is lost (a node killing its clients on promotion, a restart) is
+	 * re-dialled at once, as Sentinel does on its next tick: waiting a whole period would make
+	 * a healthy node look down to a watcher with a short down-after. Failed attempts back off. */
+	int64_t backoff_ms = 0;
+	if (c->failures > 0) {
+		uint32_t shift = c->failures - 1 < 8 ? c->failures - 1 : 8;
+		backoff_ms = (int64_t)RETRY_MIN_MS << shift;
+		if (backoff_ms > RETRY_MAX_MS)
+			backoff_ms = RETRY_MAX_MS;
+	}
 	backoff_ms += (int64_t)(prng_next(&c->owner->prng) % RETRY_JITTER_MS);
 	int64_t at_ms = now_ms + backoff_ms;
 	if (at_ms < c->attempt_at_ms + RETRY_MIN_MS)
