@@ -38,6 +38,10 @@ int qu_wire_hello_format(const struct qu_hello *h, char *out, size_t size);
 int qu_wire_hello_parse(const char *payload, size_t len, struct qu_hello *out)
 	__attribute__((warn_unused_result));
 
+/* A replica's Sentinel name: "ip:port", or "[ip]:port" for IPv6 (Sentinel's announceSentinelAddr).
+ * Truncated to size (which includes the NUL). */
+void qu_wire_node_name(const struct qu_addr *addr, char *out, size_t size);
+
 #define QU_WIRE_EFIELDS (-1)  /* not 8 fields */
 #define QU_WIRE_EADDR (-2)    /* bad watcher or primary address */
 #define QU_WIRE_ERUNID (-3)   /* runid not 40 hex digits */

@@ -14,8 +14,7 @@ static const char *const kind_wire[] = {
 	[QU_ROLE_REPLICA] = "slave",
 };
 
-/* Replica names are "ip:port", "[ip]:port" for IPv6 (Sentinel's announceSentinelAddr). */
-static void node_name(const struct qu_addr *addr, char *out, size_t size)
+void qu_wire_node_name(const struct qu_addr *addr, char *out, size_t size)
 {
 	if (strchr(addr->host, ':') != NULL)
 		snprintf(out, size, "[%s]:%u", addr->host, (unsigned)addr->port);
@@ -36,7 +35,7 @@ void qu_wire_details(const struct qu_core *core, uint32_t group, uint32_t node, 
 	QU_ASSERT(node < core->limits.nodes_max);
 	const struct qu_node *n = &core->nodes[node];
 	char name[QU_HOST_MAX + 8];
-	node_name(&n->addr, name, sizeof(name));
+	qu_wire_node_name(&n->addr, name, sizeof(name));
 	snprintf(out, size, "%s %s %s %u @ %s %s %u", kind_wire[n->kind], name, n->addr.host,
 		 (unsigned)n->addr.port, g->conf.name, g->conf.addr.host,
 		 (unsigned)g->conf.addr.port);

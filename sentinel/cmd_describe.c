@@ -8,10 +8,10 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "conf.h"
 #include "link.h"
+#include "quorum_wire.h"
 #include "resp.h"
 
 static int64_t age(int64_t now, int64_t at)
@@ -62,14 +62,6 @@ static void node_flags(const struct qu_group *g, uint32_t node, const struct qu_
 	         primary && g->forced && g->failover_state != QU_FO_NONE ? ",force_failover" : "");
 }
 
-static void node_name(const struct qu_node *n, char *buf, size_t size)
-{
-	if (strchr(n->addr.host, ':') != NULL)
-		snprintf(buf, size, "[%s]:%u", n->addr.host, (unsigned)n->addr.port);
-	else
-		snprintf(buf, size, "%s:%u", n->addr.host, (unsigned)n->addr.port);
-}
-
 /* One instance description, fields in Sentinel's order (sentinel-protocol.md §6.3). */
 void sn_cmd_describe_node(struct req *r, uint32_t group, uint32_t node)
 {
@@ -82,7 +74,7 @@ void sn_cmd_describe_node(struct req *r, uint32_t group, uint32_t node)
 	if (primary)
 		snprintf(name, sizeof(name), "%s", g->conf.name);
 	else
-		node_name(n, name, sizeof(name));
+		qu_wire_node_name(&n->addr, name, sizeof(name));
 	node_flags(g, node, n, flags, sizeof(flags));
 	bool in_failover = primary && g->failover_state != QU_FO_NONE;
 	bool odown = primary && g->odown;

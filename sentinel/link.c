@@ -119,11 +119,6 @@ static void *priv_make_tagged(uint32_t gen, enum link_cmd cmd, uint32_t tag)
 			(uintptr_t)cmd);
 }
 
-static void *priv_make(uint32_t gen, enum link_cmd cmd)
-{
-	return priv_make_tagged(gen, cmd, 0);
-}
-
 static uint32_t priv_tag(const void *privdata)
 {
 	return (uint32_t)((uintptr_t)privdata >> (GEN_BITS + CMD_BITS));
@@ -368,16 +363,7 @@ static int conn_send_tagged(struct sn_link_conn *c, enum link_cmd cmd, uint32_t 
 static int conn_send(struct sn_link_conn *c, enum link_cmd cmd, int argc, const char **argv,
                      int64_t now_ms)
 {
-	size_t lens[3];
-	LINK_ASSERT(argc > 0);
-	LINK_ASSERT(argc <= 3);
-	for (int i = 0; i < argc; i++)
-		lens[i] = strlen(argv[i]);
-	redisCallbackFn *fn = cmd == CMD_SUBSCRIBE ? link_on_sub_reply : link_on_reply;
-	if (redisAsyncCommandArgv(c->ac, fn, priv_make(c->gen, cmd), argc, argv, lens) != REDIS_OK)
-		return -EIO;
-	sent_push(c, now_ms);
-	return 0;
+	return conn_send_tagged(c, cmd, 0, argc, argv, now_ms);
 }
 
 /* sentinel-protocol.md §1.2: [AUTH] -> CLIENT SETNAME -> (pub/sub) SUBSCRIBE, queued at once. */
@@ -773,7 +759,8 @@ void sn_links_drop(struct sn_links *l, uint32_t node, enum qu_link_kind which)
 	retry_arm(c, 0);
 }
 
-static int cmd_send(struct sn_links *l, uint32_t node, enum link_cmd cmd, int argc,
+/* Queue a command on node's command link once it is up and not saturated. */
+static int cmd_send(struct sn_links *l, uint32_t node, enum link_cmd cmd, uint32_t tag, int argc,
                     const char **argv)
 {
 	struct sn_link_node *n = node_at(l, node);
@@ -782,19 +769,19 @@ static int cmd_send(struct sn_links *l, uint32_t node, enum link_cmd cmd, int ar
 		return -ENOTCONN;
 	if (c->sent_count >= SN_LINK_PENDING_MAX)
 		return -EBUSY;
-	return conn_send(c, cmd, argc, argv, mono_ms());
+	return conn_send_tagged(c, cmd, tag, argc, argv, mono_ms());
 }
 
 int sn_links_ping(struct sn_links *l, uint32_t node)
 {
 	const char *argv[1] = {wire.ping};
-	return cmd_send(l, node, CMD_PING, 1, argv);
+	return cmd_send(l, node, CMD_PING, 0, 1, argv);
 }
 
 int sn_links_info(struct sn_links *l, uint32_t node)
 {
 	const char *argv[1] = {wire.info};
-	return cmd_send(l, node, CMD_INFO, 1, argv);
+	return cmd_send(l, node, CMD_INFO, 0, 1, argv);
 }
 
 int sn_links_publish(struct sn_links *l, uint32_t node, const char *channel, const char *payload,
@@ -802,14 +789,8 @@ int sn_links_publish(struct sn_links *l, uint32_t node, const char *channel, con
 {
 	if (channel == NULL || payload == NULL || tag > TAG_MAX)
 		return -EINVAL;
-	struct sn_link_node *n = node_at(l, node);
-	struct sn_link_conn *c = &n->conn[QU_LINK_CMD];
-	if (!n->open || c->state != SN_CONN_UP)
-		return -ENOTCONN;
-	if (c->sent_count >= SN_LINK_PENDING_MAX)
-		return -EBUSY;
 	const char *argv[3] = {wire.publish, channel, payload};
-	return conn_send_tagged(c, CMD_PUBLISH, tag, 3, argv, mono_ms());
+	return cmd_send(l, node, CMD_PUBLISH, tag, 3, argv);
 }
 
 int sn_links_command(struct sn_links *l, uint32_t node, uint32_t tag, int argc, const char **argv)
@@ -819,13 +800,7 @@ int sn_links_command(struct sn_links *l, uint32_t node, uint32_t tag, int argc, 
 	for (int i = 0; i < argc; i++)
 		if (argv[i] == NULL)
 			return -EINVAL;
-	struct sn_link_node *n = node_at(l, node);
-	struct sn_link_conn *c = &n->conn[QU_LINK_CMD];
-	if (!n->open || c->state != SN_CONN_UP)
-		return -ENOTCONN;
-	if (c->sent_count >= SN_LINK_PENDING_MAX)
-		return -EBUSY;
-	return conn_send_tagged(c, CMD_OTHER, tag, argc, argv, mono_ms());
+	return cmd_send(l, node, CMD_OTHER, tag, argc, argv);
 }
 
 uint32_t sn_links_pending(const struct sn_links *l, uint32_t node)
