@@ -8,41 +8,14 @@ Each test builds its own fleet and watchers; every wait polls a deadline.
 
 import unittest
 
-from harness import (HOST, Fleet, IntegrationCase, Primary, Subscriber, alloc_ports, make_sut,
-                     redis_info, wait_for)
+from harness import HOST, Subscriber, redis_info, wait_for
 from resp import to_py
+from test_failover_more import FailoverCase
 
 MASTER = 'mymaster'
-WATCHERS = 3
 
 
-class FailoverTest(IntegrationCase):
-
-    def build(self, down_after_ms=1000):
-        ports = alloc_ports(3 + WATCHERS)
-        fleet = self.own(Fleet(self.tmp, ports[:3]).start())
-        primary = Primary(MASTER, fleet.primary.port, quorum=2, down_after_ms=down_after_ms,
-                          failover_timeout_ms=10000)
-        watchers = []
-        for p in ports[3:]:
-            w = make_sut(self.tmp, p, [primary])
-            self.addCleanup(w.stop)
-            watchers.append(w.start())
-        for w in watchers:
-            wait_for(lambda w=w: len(to_py(w.call('SENTINEL', 'SENTINELS', MASTER))) == 2 and
-                     len(w.replicas_seen(MASTER)) == 2, 20,
-                     f'{w.kind} on {w.port} to see 2 peers and 2 replicas')
-        return fleet, watchers
-
-    def addr_everywhere(self, watchers, port, timeout_s):
-        want = [HOST, str(port)]
-        wait_for(lambda: all(to_py(w.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER)) == want
-                             for w in watchers), timeout_s,
-                 f'every watcher to report {want}')
-        for w in watchers:
-            m = {k: v for k, v in zip(*[iter(to_py(w.call('SENTINEL', 'MASTER', MASTER)))] * 2)}
-            self.assertEqual((m['ip'], m['port']), (HOST, str(port)),
-                             f'SENTINEL MASTER on {w.port} must show the new primary too')
+class FailoverTest(FailoverCase):
 
     def roles(self, fleet):
         return {n.port: redis_info(n.port, 'replication') for n in [fleet.primary] + fleet.replicas

@@ -59,7 +59,8 @@ class EventWatch:
             c.close()
 
 
-class FailoverMoreTest(IntegrationCase):
+class FailoverCase(IntegrationCase):
+    """Fleet building and polling helpers shared by the failover test files (no tests here)."""
 
     def build(self, down_after_ms=1000, before_watchers=None):
         """A healthy fleet and 3 watchers that see each other and both replicas.
@@ -133,6 +134,10 @@ class FailoverMoreTest(IntegrationCase):
                 if n.proc.alive() and redis_info(n.port, 'replication').get('role') == 'master']
 
     # -----------------------------------------------------------------------------------------
+
+
+
+class FailoverMoreTest(FailoverCase):
 
     def test_sigstop_primary_fails_over_and_sigcont_demotes_it(self):
         fleet, watchers = self.build()
